@@ -1,0 +1,19 @@
+import express from 'express';
+import type { ApiDependencies } from './dependencies';
+import { notFound, problemHandler } from './problems';
+import { capsuleRoutes } from './routes/capsules';
+import { healthRoutes } from './routes/health';
+import { intentRoutes } from './routes/intents';
+
+/** The REST API: validates, calls one Temporal or read-model function per route, maps the result. */
+export function createApp(deps: ApiDependencies): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: deps.config.api.bodyLimit, strict: true }));
+  const v1 = express.Router();
+  v1.use(intentRoutes(deps), capsuleRoutes(deps), healthRoutes(deps));
+  app.use('/api/v1', v1);
+  app.use((req, _res, next) => next(notFound(`route ${req.method} ${req.path}`)));
+  app.use(problemHandler);
+  return app;
+}

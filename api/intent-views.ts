@@ -1,0 +1,100 @@
+import type { Capsule, Intent, Task } from '../generated/prisma/client';
+import { workflowUiUrl } from '../adapters/temporal/client';
+import type { ListIntentsQuery } from '../contracts/intent';
+import type { ApiDependencies } from './dependencies';
+import { Problem } from './problems';
+
+type IntentRow = Intent & { tasks?: Task[]; capsule?: Capsule | null };
+
+/** The public shape of an intent: the read model plus links to act on it. */
+export function intentView(deps: ApiDependencies, row: IntentRow) {
+  const self = `/api/v1/intents/${row.id}`;
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    text: row.text,
+    status: row.status,
+    statusReason: row.statusReason,
+    workflowId: row.workflowId,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    completedAt: row.completedAt?.toISOString() ?? null,
+    ...(row.tasks && {
+      tasks: [...row.tasks]
+        .sort((a, b) => b.priority - a.priority || a.taskId.localeCompare(b.taskId))
+        .map((task) => ({
+          id: task.taskId,
+          type: task.type,
+          description: task.description,
+          dependencies: task.dependencies,
+          status: task.status,
+          fileCount: task.fileCount,
+          error: task.error,
+          startedAt: task.startedAt?.toISOString() ?? null,
+          finishedAt: task.finishedAt?.toISOString() ?? null,
+        })),
+    }),
+    validation: row.validation,
+    gate: row.gate,
+    capsule: row.capsule
+      ? {
+          id: row.capsule.id,
+          version: row.capsule.version,
+          sha256: row.capsule.sha256,
+          sizeBytes: Number(row.capsule.sizeBytes),
+          fileCount: row.capsule.fileCount,
+          location: `s3://${row.capsule.bucket}/${row.capsule.objectKey}`,
+          download: `/api/v1/capsules/${row.capsule.id}/download`,
+        }
+      : null,
+    links: {
+      self,
+      decision: `${self}/decision`,
+      temporalUi: workflowUiUrl(deps.config, row.workflowId),
+    },
+  };
+}
+
+export async function getIntent(deps: ApiDependencies, id: string) {
+  const row = await deps.db.intent.findUnique({ where: { id }, include: { tasks: true, capsule: true } });
+  return row && intentView(deps, row);
+}
+
+/** Newest first, keyset-paginated so pages stay stable while intents arrive. */
+export async function listIntents(deps: ApiDependencies, query: ListIntentsQuery) {
+  const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const rows = await deps.db.intent.findMany({
+    where: {
+      ...(query.status && { status: query.status }),
+      ...(after && {
+        OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
+      }),
+    },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: query.limit + 1,
+    include: { capsule: true },
+  });
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map((row) => intentView(deps, row)),
+    nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+  };
+}
+
+function encodeCursor(row: Intent): string {
+  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const date = new Date(createdAt);
+    if (Number.isNaN(date.getTime()) || typeof id !== 'string') throw new Error('bad cursor');
+    return { createdAt: date, id };
+  } catch {
+    throw new Problem(400, 'Invalid request', 'query.cursor is not a cursor returned by a previous page', [
+      { field: 'query.cursor', reason: 'is not a cursor returned by a previous page' },
+    ]);
+  }
+}

@@ -1,0 +1,27 @@
+import { createDatabase } from '../adapters/db/client';
+import { ObjectStore } from '../adapters/storage/s3';
+import { createTemporalClient } from '../adapters/temporal/client';
+import { loadConfigOrExit } from '../config';
+import { createApp } from './app';
+
+async function main() {
+  const config = loadConfigOrExit();
+  const db = createDatabase(config.databaseUrl);
+  const temporal = await createTemporalClient(config);
+  const app = createApp({ config, db, temporal, store: new ObjectStore(config.s3) });
+  const server = app.listen(config.api.port, config.api.host, () => {
+    console.log(`api: listening on http://${config.api.host}:${config.api.port}/api/v1`);
+  });
+  const stop = () => {
+    server.close(() => {
+      void Promise.all([db.$disconnect(), temporal.connection.close()]).then(() => process.exit(0));
+    });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error('api failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,42 @@
+/** A file a task produced; its content lives in S3 under the task's prefix. */
+export interface FileEntry {
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+/** What workflow histories carry for a task's output: a reference, never the content. */
+export interface ArtifactRef {
+  taskId: string;
+  /** S3 key of the JSON manifest listing the task's files. */
+  manifestKey: string;
+  fileCount: number;
+  bytes: number;
+}
+
+export interface ArtifactManifest {
+  intentId: string;
+  taskId: string;
+  files: (FileEntry & { key: string })[];
+}
+
+export interface ValidationSummary {
+  typecheck: {
+    status: 'passed' | 'failed' | 'not_assessed';
+    filesChecked: number;
+    errorCount: number;
+    /** First diagnostics, for a human at the gate; the full list is in the report. */
+    firstErrors: string[];
+  };
+  reportKey: string;
+}
+
+export interface CapsuleRef {
+  capsuleId: string;
+  version: number;
+  bucket: string;
+  key: string;
+  sha256: string;
+  size: number;
+  fileCount: number;
+}

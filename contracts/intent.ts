@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+export const MAX_INTENT_TEXT = 10_000;
+
+export const intentStatuses = [
+  'RECEIVED',
+  'PLANNING',
+  'EXECUTING',
+  'VALIDATING',
+  'AWAITING_APPROVAL',
+  'PACKAGING',
+  'COMPLETED',
+  'REJECTED',
+  'FAILED',
+  'CANCELLED',
+] as const;
+export const IntentStatus = z.enum(intentStatuses);
+export type IntentStatus = z.infer<typeof IntentStatus>;
+
+export const terminalStatuses: readonly IntentStatus[] = ['COMPLETED', 'REJECTED', 'FAILED', 'CANCELLED'];
+
+export const SubmitIntentRequest = z.strictObject({
+  text: z
+    .string({ error: 'is required and must be a string' })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(MAX_INTENT_TEXT, `must be at most ${MAX_INTENT_TEXT} characters`),
+  tenant: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes (max 63)')
+    .default('default'),
+});
+export type SubmitIntentRequest = z.infer<typeof SubmitIntentRequest>;
+
+export const IdempotencyKey = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
+export const ListIntentsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor returned by a previous page').optional(),
+  status: IntentStatus.optional(),
+});
+export type ListIntentsQuery = z.infer<typeof ListIntentsQuery>;
+
+export const IntentId = z.uuid('must be an intent id (UUID)');
+
+/** The Temporal workflow id of an intent; derived, so API, CLI and Web UI agree without a lookup. */
+export function intentWorkflowId(intentId: string): string {
+  return `intent-${intentId}`;
+}

@@ -1,0 +1,54 @@
+import type { CapsuleRef, ValidationSummary } from './artifacts';
+import type { DecisionRecord } from './decision';
+import type { IntentStatus } from './intent';
+import type { Plan, TaskType } from './plan';
+
+export type TaskState = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+
+export interface TaskProgress {
+  id: string;
+  type: TaskType;
+  state: TaskState;
+  error?: string;
+}
+
+export interface GateState {
+  state: 'open' | 'decided' | 'timed_out';
+  decision?: DecisionRecord;
+}
+
+/** What the `status` query returns: the intent as the workflow sees it right now. */
+export interface IntentState {
+  intentId: string;
+  status: IntentStatus;
+  reason?: string;
+  plan?: Pick<Plan, 'planner' | 'projectName'>;
+  tasks: TaskProgress[];
+  validation?: ValidationSummary;
+  gate?: GateState;
+  capsule?: CapsuleRef;
+}
+
+/** One step of the read model, written by the workflow through an idempotent activity. */
+export interface IntentProjection {
+  intentId: string;
+  /** Increases with every step; the database ignores an update older than what it holds. */
+  seq: number;
+  status: IntentStatus;
+  reason?: string;
+  plan?: Plan;
+  validation?: ValidationSummary;
+  gate?: GateState;
+  capsule?: CapsuleRef;
+  audit: { type: string; actor: string; data?: Record<string, unknown> };
+}
+
+export interface TaskProjection {
+  intentId: string;
+  taskId: string;
+  seq: number;
+  state: TaskState;
+  attempt?: number;
+  artifact?: { manifestKey: string; fileCount: number };
+  error?: string;
+}

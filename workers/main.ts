@@ -1,0 +1,32 @@
+import { NativeConnection } from '@temporalio/worker';
+import { createDatabase } from '../adapters/db/client';
+import { ObjectStore } from '../adapters/storage/s3';
+import { loadConfigOrExit } from '../config';
+import { createWorker } from './create-worker';
+
+/** The worker process: runs until SIGINT/SIGTERM, then drains in-flight work and exits. */
+async function main() {
+  const config = loadConfigOrExit();
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const db = createDatabase(config.databaseUrl);
+  const store = new ObjectStore(config.s3);
+  try {
+    const worker = await createWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      db,
+      store,
+    });
+    console.log(`worker: polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
+    await worker.run();
+  } finally {
+    await db.$disconnect();
+    await connection.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error('worker failed:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,3 @@
+// The workflow bundle's entry point: every workflow type the workers register.
+export { intentWorkflow } from './intent';
+export { taskWorkflow } from './task';
