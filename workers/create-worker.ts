@@ -9,6 +9,8 @@ export interface CreateWorkerOptions extends ActivityDependencies {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Wraps the activities, e.g. to count executions in tests; the activities themselves stay real. */
   wrapActivities?: (activities: ReturnType<typeof createActivities>) => object;
+  /** How long in-flight activities may finish after shutdown is requested before they are cancelled. */
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
 }
 
 /** One worker hosting the intent and task workflows and every activity. */
@@ -22,6 +24,6 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     activities: options.wrapActivities ? options.wrapActivities(activities) : activities,
-    shutdownGraceTime: '10s',
+    shutdownGraceTime: options.shutdownGraceTime ?? '10s',
   });
 }

@@ -1,0 +1,175 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { extract } from 'tar';
+import type { CapsuleManifest } from '../activities/packaging';
+import { call } from './support/api';
+import { eventually, openStack, startWorker, type RunningWorker, type TestStack } from './support/stack';
+
+let stack: TestStack;
+let worker: RunningWorker;
+
+beforeAll(async () => {
+  stack = await openStack('lifecycle');
+  worker = await startWorker(stack);
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await stack?.close();
+});
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+async function submit(text: string, headers: Record<string, string> = {}) {
+  const response = await call(`${stack.apiUrl}/intents`, { body: { text }, headers });
+  expect(response.status).toBe(202);
+  return response;
+}
+
+async function waitForStatus(id: string, status: string) {
+  return eventually(async () => {
+    const { body } = await call(`${stack.apiUrl}/intents/${id}`);
+    return body.status === status ? body : undefined;
+  }, `intent ${id} to reach ${status}`);
+}
+
+const decide = (id: string, decision: object) => call(`${stack.apiUrl}/intents/${id}/decision`, { body: decision });
+
+test('an approved intent produces a capsule whose manifest checksums match its files', async () => {
+  const submitted = await submit('Build an inventory tracker for warehouse pallets');
+  const id: string = submitted.body.id;
+  expect(submitted.headers.get('location')).toBe(`/api/v1/intents/${id}`);
+  expect(submitted.body.links.temporalUi).toContain(`/workflows/intent-${id}`);
+
+  const waiting = await waitForStatus(id, 'AWAITING_APPROVAL');
+  expect(waiting.tasks.map((t: { id: string; status: string }) => [t.id, t.status])).toEqual([
+    ['module', 'COMPLETED'],
+    ['check', 'COMPLETED'],
+    ['readme', 'COMPLETED'],
+  ]);
+  expect(waiting.validation.typecheck).toMatchObject({ status: 'passed', errorCount: 0, filesChecked: 2 });
+  expect(waiting.gate).toEqual({ state: 'open' });
+
+  const approved = await decide(id, { decision: 'approve', approver: 'ops@example.com', reason: 'looks right' });
+  expect(approved.status).toBe(200);
+  expect(approved.body.decision).toMatchObject({ decision: 'approve', approver: 'ops@example.com', via: 'update' });
+
+  const done = await waitForStatus(id, 'COMPLETED');
+  expect(done.capsule.location).toBe(`s3://${stack.config.s3.bucket}/capsules/${id}/${id}-v1.tar.gz`);
+
+  const download = await fetch(`${stack.apiUrl}${done.capsule.download.replace('/api/v1', '')}`);
+  expect(download.status).toBe(200);
+  const archive = Buffer.from(await download.arrayBuffer());
+  expect(sha256(archive)).toBe(download.headers.get('x-checksum-sha256'));
+  expect(sha256(archive)).toBe(done.capsule.sha256);
+
+  const dir = await mkdtemp(join(tmpdir(), 'qlp-capsule-test-'));
+  try {
+    await writeFile(join(dir, 'capsule.tar.gz'), archive);
+    await extract({ file: join(dir, 'capsule.tar.gz'), cwd: dir });
+    const manifest = JSON.parse(await readFile(join(dir, 'capsule.json'), 'utf8')) as CapsuleManifest;
+    expect(manifest).toMatchObject({ format: 'quantumcapsule/v1', id: done.capsule.id, intentId: id, version: 1 });
+    expect(manifest.approval).toEqual({ decision: 'approve', approver: 'ops@example.com', reason: 'looks right' });
+    expect(manifest.files.map((f) => f.path)).toEqual([
+      'files/README.md',
+      'files/src/inventory-tracker-warehouse-pallets.check.ts',
+      'files/src/inventory-tracker-warehouse-pallets.ts',
+      'reports/validation.json',
+    ]);
+    for (const file of manifest.files) {
+      const content = await readFile(join(dir, file.path));
+      expect({ path: file.path, sha256: sha256(content), size: content.length }).toEqual(file);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  const audit = await stack.db.auditEvent.findMany({ where: { intentId: id }, orderBy: { id: 'asc' } });
+  expect(audit.map((e) => e.type)).toEqual([
+    'intent.planning',
+    'intent.executing',
+    'intent.validating',
+    'intent.awaiting_approval',
+    'intent.approved',
+    'intent.completed',
+  ]);
+  expect(audit.find((e) => e.type === 'intent.approved')?.actor).toBe('ops@example.com');
+});
+
+test('the Temporal Web UI can find an intent by status and shows its summary', async () => {
+  const { body } = await submit('Summarise nightly sales reports');
+  await waitForStatus(body.id, 'AWAITING_APPROVAL');
+  const handle = stack.temporal.workflow.getHandle(body.workflowId);
+  const description = await handle.describe();
+  expect(await description.staticSummary()).toBe('Intent: Summarise nightly sales reports');
+  const listed = await eventually(async () => {
+    const found = [];
+    for await (const wf of stack.temporal.workflow.list({
+      query: `WorkflowId = '${body.workflowId}' AND QlpStatus = 'AWAITING_APPROVAL' AND QlpGatePending = true`,
+    })) {
+      found.push(wf.workflowId);
+    }
+    return found.length ? found : undefined;
+  }, 'visibility to index the search attributes');
+  expect(listed).toEqual([body.workflowId]);
+  const children = [];
+  for await (const wf of stack.temporal.workflow.list({ query: `ParentWorkflowId = '${body.workflowId}'` })) {
+    children.push(wf.workflowId);
+  }
+  expect(children.sort()).toEqual(['check', 'module', 'readme'].map((t) => `${body.workflowId}/task-${t}`));
+  await decide(body.id, { decision: 'reject', approver: 'ops', reason: 'test cleanup' });
+});
+
+test('a rejected intent produces no capsule and records who rejected it and why', async () => {
+  const { body } = await submit('Generate a billing export job');
+  await waitForStatus(body.id, 'AWAITING_APPROVAL');
+
+  const rejected = await decide(body.id, { decision: 'reject', approver: 'security@example.com', reason: 'no PCI review' });
+  expect(rejected.status).toBe(200);
+
+  const done = await waitForStatus(body.id, 'REJECTED');
+  expect(done.statusReason).toBe('no PCI review');
+  expect(done.gate).toMatchObject({
+    state: 'decided',
+    decision: { decision: 'reject', approver: 'security@example.com', reason: 'no PCI review' },
+  });
+  expect(done.capsule).toBeNull();
+  expect(await stack.db.capsule.count({ where: { intentId: body.id } })).toBe(0);
+  expect(await stack.store.stat(`capsules/${body.id}/${body.id}-v1.tar.gz`)).toBeUndefined();
+  expect(await stack.temporal.workflow.getHandle(body.workflowId).result()).toEqual({
+    status: 'REJECTED',
+    reason: 'no PCI review',
+  });
+});
+
+test('a retried submission with the same Idempotency-Key returns the same intent and starts nothing new', async () => {
+  const key = `retry-${randomUUID()}`;
+  const text = 'Create a URL shortener';
+  const first = await submit(text, { 'Idempotency-Key': key });
+  const [second, third] = await Promise.all([
+    submit(text, { 'Idempotency-Key': key }),
+    submit(text, { 'Idempotency-Key': key }),
+  ]);
+  expect(second.body.id).toBe(first.body.id);
+  expect(third.body.id).toBe(first.body.id);
+  expect(second.headers.get('idempotent-replayed')).toBe('true');
+  expect(await stack.db.intent.count({ where: { idempotencyKey: key } })).toBe(1);
+
+  const runs = [];
+  for await (const wf of stack.temporal.workflow.list({ query: `WorkflowId = '${first.body.workflowId}'` })) {
+    runs.push(wf.runId);
+  }
+  expect(runs).toHaveLength(1);
+
+  const reused = await call(`${stack.apiUrl}/intents`, {
+    body: { text: 'Something else entirely' },
+    headers: { 'Idempotency-Key': key },
+  });
+  expect(reused.status).toBe(422);
+  expect(reused.body.errors).toEqual([{ field: 'header.idempotency-key', reason: 'already used with a different request body' }]);
+
+  await waitForStatus(first.body.id, 'AWAITING_APPROVAL');
+  await decide(first.body.id, { decision: 'reject', approver: 'ops', reason: 'test cleanup' });
+});

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createDatabase, type Database } from '../../adapters/db/client';
+import { ObjectStore } from '../../adapters/storage/s3';
+import { createApp } from '../../api/app';
+import { loadConfig, type Config } from '../../config';
+import { createWorker, type CreateWorkerOptions } from '../../workers/create-worker';
+
+/** What one test file uses: the shared real services, with a task queue of its own. */
+export interface TestStack {
+  config: Config;
+  db: Database;
+  store: ObjectStore;
+  temporal: Client;
+  apiUrl: string;
+  close(): Promise<void>;
+}
+
+export async function openStack(name: string): Promise<TestStack> {
+  const base = loadConfig();
+  const config: Config = { ...base, temporal: { ...base.temporal, taskQueue: `test-${name}-${randomUUID()}` } };
+  const db = createDatabase(config.databaseUrl, { maxConnections: 5 });
+  const store = new ObjectStore(config.s3);
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const server = createApp({ config, db, temporal, store }).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+  return {
+    config,
+    db,
+    store,
+    temporal,
+    apiUrl,
+    async close() {
+      await new Promise((resolve) => server.close(resolve));
+      await db.$disconnect();
+      await connection.close();
+    },
+  };
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** Bundles workflows/ once per test file; each worker reuses it. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  return bundle;
+}
+
+const quietLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
+
+export interface RunningWorker {
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+/** Starts a real worker for the stack's task queue, running in the background until stop(). */
+export async function startWorker(
+  stack: TestStack,
+  options: Pick<CreateWorkerOptions, 'wrapActivities' | 'shutdownGraceTime'> = {},
+): Promise<RunningWorker> {
+  const connection = await NativeConnection.connect({ address: stack.config.temporal.address });
+  const worker = await createWorker({
+    connection,
+    namespace: stack.config.temporal.namespace,
+    taskQueue: stack.config.temporal.taskQueue,
+    db: stack.db,
+    store: stack.store,
+    workflowBundle: await workflowBundle(),
+    ...options,
+  });
+  const running = worker.run();
+  return {
+    worker,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
+
+/** Polls until check() returns a value (not undefined), or fails with the last value seen. */
+export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

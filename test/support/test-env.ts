@@ -1,0 +1,21 @@
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+
+/**
+ * The test stack's settings: its own ports, data directory and database, so tests never touch
+ * a developer's running stack (default ports) and two checkouts' runs don't meet.
+ */
+export function testEnvironment(runId: string): Record<string, string> {
+  return {
+    QLP_DATA_DIR: join(tmpdir(), `qlp-test-${runId}`),
+    TEMPORAL_ADDRESS: '127.0.0.1:27233',
+    TEMPORAL_UI_URL: 'http://127.0.0.1:28233',
+    TEMPORAL_NAMESPACE: 'default',
+    S3_ENDPOINT: 'http://127.0.0.1:28333',
+    S3_BUCKET: 'qlp-test',
+    S3_ACCESS_KEY: 'qlp-test-access',
+    S3_SECRET_KEY: 'qlp-test-secret-key',
+    DATABASE_URL: `postgresql://postgres@127.0.0.1:5432/qlp_test_${runId}`,
+    GATE_TIMEOUT: '1h',
+  };
+}
