@@ -15,7 +15,7 @@ export class Problem extends Error {
 
 export const notFound = (what: string) => new Problem(404, 'Not found', `${what} does not exist`);
 
-export function invalid(error: z.ZodError, where: 'body' | 'query' | 'path' | 'header'): Problem {
+export function invalid(error: z.ZodError, where: string): Problem {
   const errors = error.issues.map((issue) => ({
     field: [where, ...issue.path].join('.'),
     reason: issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,

@@ -23,7 +23,7 @@ export function intentRoutes(deps: ApiDependencies): Router {
   router.post('/intents', async (req, res) => {
     requireJson(req.headers['content-type']);
     const key = req.header('idempotency-key');
-    const idempotencyKey = key === undefined ? undefined : parse(IdempotencyKey, key, 'header');
+    const idempotencyKey = key === undefined ? undefined : parse(IdempotencyKey, key, 'header.idempotency-key');
     const body = parse(SubmitIntentRequest, req.body ?? {}, 'body');
     const { intent, replayed } = await submitIntent(deps, body, idempotencyKey);
     const view = (await getIntent(deps, intent.id)) ?? intentView(deps, intent);
