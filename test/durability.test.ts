@@ -1,0 +1,81 @@
+import { Context } from '@temporalio/activity';
+import { decisionSignal } from '../workflows/messages';
+import { call } from './support/api';
+import { ExecutionCounter } from './support/counting';
+import { eventually, openStack, startWorker, type TestStack } from './support/stack';
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await openStack('durability');
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const statusOf = async (id: string) => (await call(`${stack.apiUrl}/intents/${id}`)).body;
+
+test('an intent survives its worker stopping mid-tasks and at the gate, and finished activities never run again', async () => {
+  const counter = new ExecutionCounter();
+  let releaseCheck!: () => void;
+  const checkReleased = new Promise<void>((resolve) => (releaseCheck = resolve));
+  // Hold the `check` task's agent in flight until the first worker is gone.
+  counter.gate = async (key) => {
+    if (key === 'runAgent:check') await Promise.race([checkReleased, Context.current().cancelled]);
+  };
+  const workerOptions = { wrapActivities: counter.wrap, shutdownGraceTime: '200ms' } as const;
+
+  const first = await startWorker(stack, workerOptions);
+  const { body: submitted } = await call(`${stack.apiUrl}/intents`, { body: { text: 'Build a ledger service' } });
+  await eventually(
+    async () => (counter.started.get('runAgent:check') && counter.completed.get('runAgent:readme') ? true : undefined),
+    'the check task to be in flight and the readme task done',
+  );
+  expect((await statusOf(submitted.id)).status).toBe('EXECUTING');
+  const early = await call(`${stack.apiUrl}/intents/${submitted.id}/decision`, { body: { decision: 'approve', approver: 'ops' } });
+  expect(early.status).toBe(409);
+  expect(early.body.detail).toBe('intent is EXECUTING, not awaiting a decision');
+  await first.stop();
+
+  releaseCheck();
+  const second = await startWorker(stack, workerOptions);
+  await eventually(async () => ((await statusOf(submitted.id)).status === 'AWAITING_APPROVAL' ? true : undefined), 'the gate');
+  await second.stop();
+
+  // With no worker running, a signal is still recorded durably; the next worker acts on it.
+  await stack.temporal.workflow
+    .getHandle(submitted.workflowId)
+    .signal(decisionSignal, { decision: 'approve', approver: 'night-ops', reason: 'approved while workers restarted' });
+  const third = await startWorker(stack, workerOptions);
+  const done = await eventually(async () => {
+    const intent = await statusOf(submitted.id);
+    return intent.status === 'COMPLETED' ? intent : undefined;
+  }, 'completion');
+  await third.stop();
+
+  expect(done.gate.decision).toMatchObject({ approver: 'night-ops', via: 'signal' });
+  expect(Object.fromEntries(counter.completed)).toEqual({
+    parseIntent: 1,
+    'runAgent:module': 1,
+    'runAgent:check': 1,
+    'runAgent:readme': 1,
+    validateProject: 1,
+    packageCapsule: 1,
+    recordIntent: 6, // PLANNING, EXECUTING, VALIDATING, AWAITING_APPROVAL, PACKAGING, COMPLETED
+    recordTask: 6, // RUNNING and COMPLETED for each of the three tasks
+  });
+  // Only the agent that was in flight when the first worker stopped ran a second time. Read-model
+  // writes are local activities: one cut off by a stopping worker runs again, keyed so it changes nothing.
+  const startedTwice = [...counter.started].filter(([key, count]) => count > 1 && !key.startsWith('record'));
+  expect(startedTwice).toEqual([['runAgent:check', 2]]);
+  const audit = await stack.db.auditEvent.findMany({ where: { intentId: submitted.id }, orderBy: { id: 'asc' } });
+  expect(audit.map((event) => event.type)).toEqual([
+    'intent.planning',
+    'intent.executing',
+    'intent.validating',
+    'intent.awaiting_approval',
+    'intent.approved',
+    'intent.completed',
+  ]);
+});
