@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { ApiClient } from './api-client';
+import { resolveApiUrl } from './api-url';
+import { wantsColor } from './format';
+
+/** What every command needs, derived from the global options. */
+export interface CliContext {
+  api: ApiClient;
+  json: boolean;
+  color: boolean;
+}
+
+export function contextOf(command: Command): CliContext {
+  const { api, json } = command.optsWithGlobals<{ api?: string; json?: boolean }>();
+  return {
+    api: new ApiClient(resolveApiUrl(api)),
+    json: Boolean(json),
+    color: wantsColor(process.stdout),
+  };
+}
+
+export function out(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** Progress and hints go to stderr so stdout stays the answer. */
+export function note(text: string): void {
+  process.stderr.write(`${text}\n`);
+}

@@ -1,0 +1,210 @@
+import { terminalStatuses } from '../contracts/intent';
+import type { HealthReport, IntentPage, IntentView, TaskView } from './intent-view';
+
+/** Pure renderers: JSON in, text out, so they are testable without a stack. */
+
+export interface RenderOptions {
+  color: boolean;
+}
+
+const plain: RenderOptions = { color: false };
+
+const codes = { red: 31, green: 32, yellow: 33, cyan: 36, dim: 2, bold: 1 } as const;
+type Tone = keyof typeof codes;
+
+export function paint(text: string, tone: Tone, options: RenderOptions): string {
+  return options.color ? `\x1b[${codes[tone]}m${text}\x1b[0m` : text;
+}
+
+/** Colours only for a terminal that wants them (https://no-color.org). */
+export function wantsColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb';
+}
+
+function statusTone(status: string): Tone {
+  if (status === 'COMPLETED') return 'green';
+  if (status === 'AWAITING_APPROVAL') return 'yellow';
+  if (['FAILED', 'REJECTED', 'CANCELLED'].includes(status)) return 'red';
+  return 'cyan';
+}
+
+export function paintStatus(status: string, options: RenderOptions): string {
+  return paint(status, statusTone(status), options);
+}
+
+/** Left-aligned columns; widths are measured before colouring so ANSI codes don't skew them. */
+export function table(
+  header: string[],
+  rows: string[][],
+  colorize?: (row: number, col: number, cell: string) => string,
+): string {
+  const widths = header.map((h, col) => Math.max(h.length, ...rows.map((r) => (r[col] ?? '').length)));
+  const line = (cells: string[], row: number) =>
+    cells
+      .map((cell, col) => {
+        const padded = col === cells.length - 1 ? cell : cell.padEnd(widths[col] ?? 0);
+        return row >= 0 && colorize ? colorize(row, col, padded) : padded;
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(header, -1), ...rows.map((r, i) => line(r, i))].join('\n');
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** ISO timestamps without milliseconds, in UTC, so output is the same on every machine. */
+export function formatTime(iso: string | null): string {
+  if (!iso) return '-';
+  return iso
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/Z$/, ' UTC');
+}
+
+export function oneLine(text: string, max: number): string {
+  const single = text.replace(/\s+/g, ' ').trim();
+  return single.length > max ? `${single.slice(0, max - 1)}…` : single;
+}
+
+export function taskProgress(tasks: TaskView[] | undefined): string {
+  if (!tasks || tasks.length === 0) return 'no tasks yet';
+  const done = tasks.filter((t) => t.status === 'COMPLETED').length;
+  const failed = tasks.filter((t) => t.status === 'FAILED').length;
+  return `${done}/${tasks.length} tasks done${failed ? `, ${failed} failed` : ''}`;
+}
+
+const label = (name: string) => `${name}:`.padEnd(12);
+
+export function renderIntent(intent: IntentView, options: RenderOptions = plain): string {
+  const lines: string[] = [];
+  const reason = intent.statusReason ? ` (${intent.statusReason})` : '';
+  lines.push(`${label('Intent')}${intent.id}`);
+  lines.push(`${label('Status')}${paintStatus(intent.status, options)}${reason}`);
+  lines.push(`${label('Tenant')}${intent.tenant}`);
+  lines.push(`${label('Text')}${oneLine(intent.text, 100)}`);
+  lines.push(`${label('Created')}${formatTime(intent.createdAt)}`);
+  if (intent.completedAt) lines.push(`${label('Finished')}${formatTime(intent.completedAt)}`);
+
+  lines.push('', `Tasks (${taskProgress(intent.tasks)})`);
+  if (intent.tasks && intent.tasks.length > 0) {
+    const rows = intent.tasks.map((t) => [t.id, t.type, t.status, t.fileCount === null ? '-' : String(t.fileCount)]);
+    const body = table(['ID', 'TYPE', 'STATUS', 'FILES'], rows, (_row, col, cell) =>
+      col === 2 ? paint(cell, taskTone(cell.trim()), options) : cell,
+    );
+    lines.push(indent(body));
+    for (const t of intent.tasks.filter((task) => task.error))
+      lines.push(`  ${paint(`${t.id}: ${t.error}`, 'red', options)}`);
+  }
+
+  lines.push('', ...renderValidation(intent, options), ...renderGate(intent), ...renderCapsule(intent));
+  lines.push('', `${label('Web UI')}${intent.links.temporalUi}`);
+  return lines.join('\n');
+}
+
+function taskTone(status: string): Tone {
+  return status === 'COMPLETED'
+    ? 'green'
+    : status === 'FAILED' || status === 'CANCELLED'
+      ? 'red'
+      : status === 'RUNNING'
+        ? 'cyan'
+        : 'dim';
+}
+
+function renderValidation(intent: IntentView, options: RenderOptions): string[] {
+  const tc = intent.validation?.typecheck;
+  if (!tc) return [`${label('Validation')}not run yet`];
+  const tone: Tone = tc.status === 'passed' ? 'green' : tc.status === 'failed' ? 'red' : 'yellow';
+  const errors = `${tc.errorCount} error${tc.errorCount === 1 ? '' : 's'}`;
+  const lines = [
+    `${label('Validation')}typecheck ${paint(tc.status, tone, options)}, ${errors}, ${tc.filesChecked} files checked`,
+  ];
+  for (const message of tc.firstErrors.slice(0, 5)) lines.push(`  ${oneLine(message, 120)}`);
+  if (tc.errorCount > 5) lines.push(`  … (full report: ${intent.validation?.reportKey})`);
+  return lines;
+}
+
+function renderGate(intent: IntentView): string[] {
+  const gate = intent.gate;
+  if (!gate) return [`${label('Gate')}not reached yet`];
+  if (gate.state === 'open') {
+    return [
+      `${label('Gate')}open, waiting for a decision`,
+      `  qlp approve ${intent.id} --as <you>`,
+      `  qlp reject ${intent.id} --as <you> --reason <why>`,
+    ];
+  }
+  const d = gate.decision;
+  if (!d) return [`${label('Gate')}${gate.state.replace('_', ' ')}`];
+  const reason = d.reason ? `: ${d.reason}` : '';
+  return [`${label('Gate')}${gate.state.replace('_', ' ')}, ${d.decision} by ${d.approver} (via ${d.via})${reason}`];
+}
+
+function renderCapsule(intent: IntentView): string[] {
+  const c = intent.capsule;
+  if (!c) return [`${label('Capsule')}${terminalStatuses.includes(intent.status) ? 'none' : 'none yet'}`];
+  return [
+    `${label('Capsule')}${c.id} (v${c.version}, ${c.fileCount} files)`,
+    `${label('  sha256')}${c.sha256}`,
+    `${label('  size')}${formatBytes(c.sizeBytes)} (${c.sizeBytes} bytes)`,
+    `${label('  location')}${c.location}`,
+    `${label('  download')}qlp download ${intent.id}`,
+  ];
+}
+
+export function renderSubmitted(intent: IntentView, replayed: boolean, options: RenderOptions = plain): string {
+  return [
+    `${label('Intent')}${intent.id}${replayed ? ' (already submitted with this idempotency key)' : ''}`,
+    `${label('Status')}${paintStatus(intent.status, options)}`,
+    `${label('Web UI')}${intent.links.temporalUi}`,
+    `${label('Next')}qlp watch ${intent.id}`,
+  ].join('\n');
+}
+
+export function renderIntentList(page: IntentPage, options: RenderOptions = plain): string {
+  if (page.items.length === 0) return 'no intents';
+  const rows = page.items.map((i) => [i.id, i.status, i.tenant, formatTime(i.createdAt), oneLine(i.text, 50)]);
+  const body = table(['ID', 'STATUS', 'TENANT', 'CREATED', 'TEXT'], rows, (_row, col, cell) =>
+    col === 1 ? paint(cell, statusTone(cell.trim()), options) : cell,
+  );
+  return page.nextCursor ? `${body}\n\nmore: qlp list --cursor ${page.nextCursor}` : body;
+}
+
+export function renderHealth(report: HealthReport, options: RenderOptions = plain): string {
+  const checks = Object.entries(report.checks);
+  const withErrors = checks.some(([, c]) => c.error);
+  const rows = checks.map(([name, c]) => [
+    name,
+    c.ok ? 'ok' : 'FAIL',
+    `${c.latencyMs} ms`,
+    ...(withErrors ? [c.error ?? ''] : []),
+  ]);
+  const body = table(['CHECK', 'STATE', 'LATENCY', ...(withErrors ? ['ERROR'] : [])], rows, (_row, col, cell) =>
+    col === 1 ? paint(cell, cell.trim() === 'ok' ? 'green' : 'red', options) : cell,
+  );
+  const overall = paint(report.status, report.status === 'ok' ? 'green' : 'red', options);
+  return `API status: ${overall}\n${body}`;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}
+
+/** One line per change while waiting: "EXECUTING, 1/3 tasks done". */
+export function progressLine(intent: IntentView): string {
+  const reason = intent.statusReason ? ` (${intent.statusReason})` : '';
+  return `${intent.status}${reason}, ${taskProgress(intent.tasks)}`;
+}

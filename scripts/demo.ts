@@ -1,0 +1,104 @@
+/**
+ * The whole platform on embedded defaults, end to end: services up, worker and API started in the
+ * background, then a sample intent driven through the `qlp` CLI exactly as a user would.
+ *   scripts/demo            (installs npm dependencies first)
+ *   npx tsx scripts/demo.ts
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { prepareDatabase } from '../adapters/db/migrate';
+import { workflowUiUrl } from '../adapters/temporal/client';
+import { loadConfigOrExit, type Config } from '../config';
+import { startServices } from './services';
+import { findRunning, spawnDetached, tailOfLog } from './services/process';
+import { waitUntil } from './services/wait';
+
+const root = resolve(__dirname, '..');
+const qlpBin = join(root, 'bin', 'qlp');
+const SAMPLE_INTENT = 'Build a TypeScript module that tracks library book loans';
+
+const step = (text: string) => console.log(`\n▶ ${text}`);
+
+/** Starts a platform process (worker or API) in the background unless it already runs. */
+function ensureProcess(config: Config, name: string, entry: string): string {
+  const running = findRunning(config.dataDir, name);
+  if (running) return `${name}: already running (pid ${running.pid})`;
+  const started = spawnDetached({
+    name,
+    command: process.execPath,
+    args: ['--import', join(root, 'node_modules/tsx/dist/loader.mjs'), join(root, entry)],
+    dataDir: config.dataDir,
+  });
+  return `${name}: started (pid ${started.pid}, log ${relative(process.cwd(), started.logFile)})`;
+}
+
+/** Runs `qlp …` like a user at a terminal, showing the command; returns its JSON output. */
+function qlp(config: Config, args: string[]): any {
+  console.log(`  $ qlp ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
+  const result = spawnSync(qlpBin, ['--json', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, QLP_API_URL: config.api.publicUrl },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (result.status !== 0) throw new Error(`qlp ${args[0]} exited with ${result.status}: ${result.stdout}`);
+  return JSON.parse(result.stdout);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const began = performance.now();
+
+  step('Services: Temporal dev server, SeaweedFS (S3), PostgreSQL');
+  const services = await startServices(config, { prepareDatabase, log: (line) => console.log(`  ${line}`) });
+  console.log(`  Temporal ${services.temporal.address}, S3 ${services.s3.endpoint}, database ${services.database.url}`);
+
+  step('Platform: worker and REST API');
+  console.log(`  ${ensureProcess(config, 'worker', 'workers/main.ts')}`);
+  console.log(`  ${ensureProcess(config, 'api', 'api/server.ts')}`);
+  const apiLog = join(config.dataDir, 'logs', 'api.log');
+  await waitUntil(
+    async () => {
+      const response = await fetch(`${config.api.publicUrl}/api/v1/health`);
+      if (!response.ok) throw new Error(`health answered ${response.status}: ${await response.text()}`);
+    },
+    {
+      timeoutMs: 60_000,
+      abortReason: () => (findRunning(config.dataDir, 'api') ? undefined : `the API exited:\n${tailOfLog(apiLog)}`),
+    },
+  ).catch((error: Error) => {
+    throw new Error(`the API at ${config.api.publicUrl} is not healthy: ${error.message}`);
+  });
+
+  step('Submit a sample intent and wait for the human gate');
+  const submitted = qlp(config, ['submit', SAMPLE_INTENT, '--wait']);
+  console.log(`  intent ${submitted.id}: ${submitted.status}`);
+  console.log(`  Temporal Web UI: ${workflowUiUrl(config, submitted.workflowId)}`);
+  if (submitted.status !== 'AWAITING_APPROVAL') throw new Error(`expected AWAITING_APPROVAL, got ${submitted.status}`);
+  console.log(`  validation: type-check ${submitted.validation.typecheck.status}`);
+
+  step('Approve it, as an ops engineer would');
+  qlp(config, ['approve', submitted.id, '--as', 'demo@quantumlayer.local', '--reason', 'approved by scripts/demo']);
+  const completed = qlp(config, ['watch', submitted.id]);
+  if (completed.status !== 'COMPLETED') throw new Error(`expected COMPLETED, got ${completed.status}`);
+
+  step('Download the capsule and verify its checksum');
+  const capsuleDir = join(config.dataDir, 'capsules');
+  mkdirSync(capsuleDir, { recursive: true });
+  const downloaded = qlp(config, ['download', submitted.id, '-o', capsuleDir]);
+
+  const seconds = ((performance.now() - began) / 1000).toFixed(1);
+  console.log(`
+✔ Done in ${seconds} s: intent ${submitted.id} is COMPLETED.
+  Temporal Web UI:  ${workflowUiUrl(config, submitted.workflowId)}
+  All intents:      ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows
+  Capsule in S3:    ${completed.capsule.location}
+  Capsule on disk:  ${relative(process.cwd(), downloaded.path)} (sha256 ${downloaded.sha256})
+  API:              ${config.api.publicUrl}/api/v1/intents/${submitted.id}
+Everything keeps running for you to explore; stop it with: npm run down`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
