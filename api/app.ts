@@ -1,5 +1,6 @@
 import express from 'express';
 import type { ApiDependencies } from './dependencies';
+import { openApiDocument } from './openapi';
 import { notFound, problemHandler } from './problems';
 import { capsuleRoutes } from './routes/capsules';
 import { healthRoutes } from './routes/health';
@@ -11,6 +12,9 @@ export function createApp(deps: ApiDependencies): express.Express {
   app.disable('x-powered-by');
   app.use(express.json({ limit: deps.config.api.bodyLimit, strict: true }));
   const v1 = express.Router();
+  v1.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
   v1.use(intentRoutes(deps), capsuleRoutes(deps), healthRoutes(deps));
   app.use('/api/v1', v1);
   app.use((req, _res, next) => next(notFound(`route ${req.method} ${req.path}`)));

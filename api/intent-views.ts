@@ -1,13 +1,14 @@
 import type { Capsule, Intent, Task } from '../generated/prisma/client';
 import { workflowUiUrl } from '../adapters/temporal/client';
 import type { ListIntentsQuery } from '../contracts/intent';
+import type { IntentPage, IntentView } from '../contracts/views';
 import type { ApiDependencies } from './dependencies';
 import { Problem } from './problems';
 
 type IntentRow = Intent & { tasks?: Task[]; capsule?: Capsule | null };
 
 /** The public shape of an intent: the read model plus links to act on it. */
-export function intentView(deps: ApiDependencies, row: IntentRow) {
+export function intentView(deps: ApiDependencies, row: IntentRow): IntentView {
   const self = `/api/v1/intents/${row.id}`;
   return {
     id: row.id,
@@ -34,8 +35,9 @@ export function intentView(deps: ApiDependencies, row: IntentRow) {
           finishedAt: task.finishedAt?.toISOString() ?? null,
         })),
     }),
-    validation: row.validation,
-    gate: row.gate,
+    // JSON columns hold what the workflow recorded, in these same shapes.
+    validation: row.validation as IntentView['validation'],
+    gate: row.gate as IntentView['gate'],
     capsule: row.capsule
       ? {
           id: row.capsule.id,
@@ -61,7 +63,7 @@ export async function getIntent(deps: ApiDependencies, id: string) {
 }
 
 /** Newest first, keyset-paginated so pages stay stable while intents arrive. */
-export async function listIntents(deps: ApiDependencies, query: ListIntentsQuery) {
+export async function listIntents(deps: ApiDependencies, query: ListIntentsQuery): Promise<IntentPage> {
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
   const rows = await deps.db.intent.findMany({
     where: {

@@ -9,7 +9,12 @@ async function main() {
   const db = createDatabase(config.databaseUrl);
   const temporal = await createTemporalClient(config);
   const app = createApp({ config, db, temporal, store: new ObjectStore(config.s3) });
-  const server = app.listen(config.api.port, config.api.host, () => {
+  // Express 5 hands listen errors (e.g. EADDRINUSE) to this callback instead of throwing.
+  const server = app.listen(config.api.port, config.api.host, (error?: Error) => {
+    if (error) {
+      console.error(`api: cannot listen on ${config.api.host}:${config.api.port}: ${error.message} (set API_PORT)`);
+      process.exit(1);
+    }
     console.log(`api: listening on http://${config.api.host}:${config.api.port}/api/v1`);
   });
   const stop = () => {

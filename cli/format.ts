@@ -1,5 +1,5 @@
 import { terminalStatuses } from '../contracts/intent';
-import type { HealthReport, IntentPage, IntentView, TaskView } from './intent-view';
+import type { HealthReport, IntentPage, IntentView, TaskView } from '../contracts/views';
 
 /** Pure renderers: JSON in, text out, so they are testable without a stack. */
 

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { terminalStatuses } from '../contracts/intent';
 import type { ApiClient, JsonResponse } from './api-client';
 import { progressLine } from './format';
-import type { IntentView } from './intent-view';
+import type { IntentView } from '../contracts/views';
 
 export const POLL_INTERVAL_MS = 1000;
 

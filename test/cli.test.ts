@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { resolveApiUrl } from '../cli/api-url';
 import { renderHealth, renderIntent, renderIntentList } from '../cli/format';
-import type { IntentView } from '../cli/intent-view';
+import type { IntentView } from '../contracts/views';
 
 // Stack-free tests of the qlp CLI: usage errors, the unreachable-API path, and pure rendering.
 
@@ -269,6 +269,7 @@ describe('renderIntentList and renderHealth', () => {
       checks: {
         temporal: { ok: true, latencyMs: 3 },
         database: { ok: false, latencyMs: 3000, error: 'no answer within 3000 ms' },
+        s3: { ok: true, latencyMs: 4 },
       },
     });
     expect(text).toContain('API status: degraded');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extract } from 'tar';
 import type { CapsuleManifest } from '../activities/packaging';
+import { IntentPage, IntentView } from '../contracts/views';
 import { call } from './support/api';
 import { eventually, openStack, startWorker, type RunningWorker, type TestStack } from './support/stack';
 
@@ -43,13 +44,13 @@ test('an approved intent produces a capsule whose manifest checksums match its f
   expect(submitted.headers.get('location')).toBe(`/api/v1/intents/${id}`);
   expect(submitted.body.links.temporalUi).toContain(`/workflows/intent-${id}`);
 
-  const waiting = await waitForStatus(id, 'AWAITING_APPROVAL');
-  expect(waiting.tasks.map((t: { id: string; status: string }) => [t.id, t.status])).toEqual([
+  const waiting = IntentView.parse(await waitForStatus(id, 'AWAITING_APPROVAL'));
+  expect(waiting.tasks!.map((t) => [t.id, t.status])).toEqual([
     ['module', 'COMPLETED'],
     ['check', 'COMPLETED'],
     ['readme', 'COMPLETED'],
   ]);
-  expect(waiting.validation.typecheck).toMatchObject({ status: 'passed', errorCount: 0, filesChecked: 2 });
+  expect(waiting.validation?.typecheck).toMatchObject({ status: 'passed', errorCount: 0, filesChecked: 2 });
   expect(waiting.gate).toEqual({ state: 'open' });
 
   const approved = await decide(id, { decision: 'approve', approver: 'ops@example.com', reason: 'looks right' });
@@ -57,6 +58,7 @@ test('an approved intent produces a capsule whose manifest checksums match its f
   expect(approved.body.decision).toMatchObject({ decision: 'approve', approver: 'ops@example.com', via: 'update' });
 
   const done = await waitForStatus(id, 'COMPLETED');
+  expect(IntentView.safeParse(done).error).toBeUndefined(); // the response matches its published contract
   expect(done.capsule.location).toBe(`s3://${stack.config.s3.bucket}/capsules/${id}/${id}-v1.tar.gz`);
 
   const download = await fetch(`${stack.apiUrl}${done.capsule.download.replace('/api/v1', '')}`);
@@ -172,4 +174,27 @@ test('a retried submission with the same Idempotency-Key returns the same intent
 
   await waitForStatus(first.body.id, 'AWAITING_APPROVAL');
   await decide(first.body.id, { decision: 'reject', approver: 'ops', reason: 'test cleanup' });
+});
+
+test('intents are listed newest first, a page at a time, and the OpenAPI document describes the routes', async () => {
+  const first = await call(`${stack.apiUrl}/intents?limit=2`);
+  expect(first.status).toBe(200);
+  const page = IntentPage.parse(first.body);
+  expect(page.items).toHaveLength(2);
+  expect(page.nextCursor).not.toBeNull();
+  const second = IntentPage.parse((await call(`${stack.apiUrl}/intents?limit=2&cursor=${page.nextCursor}`)).body);
+  const seen = [...page.items, ...second.items].map((i) => i.createdAt);
+  expect(seen).toEqual([...seen].sort().reverse());
+  expect(new Set([...page.items, ...second.items].map((i) => i.id)).size).toBe(page.items.length + second.items.length);
+
+  const { body: spec } = await call(`${stack.apiUrl}/openapi.json`);
+  expect(spec.openapi).toBe('3.1.0');
+  expect(Object.keys(spec.paths).sort()).toEqual([
+    '/capsules/{id}/download',
+    '/health',
+    '/intents',
+    '/intents/{id}',
+    '/intents/{id}/decision',
+  ]);
+  expect(spec.components.schemas.SubmitIntentRequest.required).toEqual(['text']);
 });

@@ -1,9 +1,8 @@
 import { Router } from 'express';
+import type { HealthCheck, HealthReport } from '../../contracts/views';
 import type { ApiDependencies } from '../dependencies';
 
-type Check = { ok: boolean; latencyMs: number; error?: string };
-
-async function timed(probe: () => Promise<unknown>, timeoutMs = 3000): Promise<Check> {
+async function timed(probe: () => Promise<unknown>, timeoutMs = 3000): Promise<HealthCheck> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -30,7 +29,8 @@ export function healthRoutes(deps: ApiDependencies): Router {
       }),
     ]);
     const ok = temporal.ok && database.ok && s3.ok;
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', checks: { temporal, database, s3 } });
+    const report: HealthReport = { status: ok ? 'ok' : 'degraded', checks: { temporal, database, s3 } };
+    res.status(ok ? 200 : 503).json(report);
   });
   return router;
 }

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { DecisionInput } from '../../contracts/decision';
 import { IdempotencyKey, IntentId, ListIntentsQuery, SubmitIntentRequest } from '../../contracts/intent';
+import type { DecisionResponse } from '../../contracts/views';
 import type { ApiDependencies } from '../dependencies';
 import { decideIntent, submitIntent } from '../intent-commands';
 import { getIntent, intentView, listIntents } from '../intent-views';
@@ -50,7 +51,8 @@ export function intentRoutes(deps: ApiDependencies): Router {
     requireJson(req.headers['content-type']);
     const input = parse(DecisionInput, req.body ?? {}, 'body');
     const decision = await decideIntent(deps, id, input);
-    res.json({ intentId: id, accepted: true, decision, links: { self: `/api/v1/intents/${id}` } });
+    const response: DecisionResponse = { intentId: id, accepted: true, decision, links: { self: `/api/v1/intents/${id}` } };
+    res.json(response);
   });
 
   return router;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { requireUuid } from '../arguments';
 import { contextOf, out } from '../context';
-import type { DecisionResponse } from '../intent-view';
+import type { DecisionResponse } from '../../contracts/views';
 
 type Decision = 'approve' | 'reject';
 

@@ -12,7 +12,7 @@ import { requireUuid } from '../arguments';
 import { contextOf, out } from '../context';
 import { CliError } from '../errors';
 import { formatBytes } from '../format';
-import type { IntentView } from '../intent-view';
+import type { IntentView } from '../../contracts/views';
 
 export function registerDownload(program: Command): void {
   program

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { contextOf, out } from '../context';
 import { renderHealth } from '../format';
-import type { HealthReport } from '../intent-view';
+import type { HealthReport } from '../../contracts/views';
 
 export function registerHealth(program: Command): void {
   program

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseLimit, parseStatus } from '../arguments';
 import { contextOf, out } from '../context';
 import { renderIntentList } from '../format';
-import type { IntentPage } from '../intent-view';
+import type { IntentPage } from '../../contracts/views';
 
 export function registerList(program: Command): void {
   program

@@ -4,7 +4,7 @@ import { IdempotencyKey } from '../../contracts/intent';
 import { contextOf, note, out } from '../context';
 import { CliError, usageError } from '../errors';
 import { renderIntent, renderSubmitted } from '../format';
-import type { IntentView } from '../intent-view';
+import type { IntentView } from '../../contracts/views';
 import { exitOnInterrupt, outcomeExitCode, pollUntilSettled, progressReporter } from '../poll';
 
 interface SubmitOptions {

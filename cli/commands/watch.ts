@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { requireUuid } from '../arguments';
 import { contextOf, note, out } from '../context';
 import { formatTime, renderIntent } from '../format';
-import type { IntentView } from '../intent-view';
+import type { IntentView } from '../../contracts/views';
 import { exitOnInterrupt, outcomeExitCode, pollUntilSettled, POLL_INTERVAL_MS, progressReporter } from '../poll';
 
 const CLEAR_SCREEN = '\x1b[H\x1b[2J';

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { IntentStatus } from './intent';
+
+// What the API returns. One schema per response feeds the API's types, the CLI's and the OpenAPI document.
+
+const timestamp = z.iso.datetime();
+
+export const TaskView = z.object({
+  id: z.string(),
+  type: z.string(),
+  description: z.string(),
+  dependencies: z.array(z.string()),
+  status: z.enum(['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']),
+  fileCount: z.number().int().nullable(),
+  error: z.string().nullable(),
+  startedAt: timestamp.nullable(),
+  finishedAt: timestamp.nullable(),
+});
+export type TaskView = z.infer<typeof TaskView>;
+
+export const ValidationView = z.object({
+  typecheck: z.object({
+    status: z.enum(['passed', 'failed', 'not_assessed']),
+    filesChecked: z.number().int(),
+    errorCount: z.number().int(),
+    firstErrors: z.array(z.string()),
+  }),
+  reportKey: z.string(),
+});
+
+export const DecisionView = z.object({
+  decision: z.enum(['approve', 'reject']),
+  approver: z.string(),
+  reason: z.string().optional(),
+  via: z.enum(['update', 'signal', 'policy', 'timeout']),
+});
+
+export const GateView = z.object({
+  state: z.enum(['open', 'decided', 'timed_out']),
+  decision: DecisionView.optional(),
+});
+
+export const CapsuleView = z.object({
+  id: z.uuid(),
+  version: z.number().int(),
+  sha256: z.string(),
+  sizeBytes: z.number().int(),
+  fileCount: z.number().int(),
+  location: z.string().describe('s3://bucket/key'),
+  download: z.string().describe('API path that streams the archive'),
+});
+export type CapsuleView = z.infer<typeof CapsuleView>;
+
+export const IntentView = z.object({
+  id: z.uuid(),
+  tenant: z.string(),
+  text: z.string(),
+  status: IntentStatus,
+  statusReason: z.string().nullable(),
+  workflowId: z.string(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  completedAt: timestamp.nullable(),
+  tasks: z.array(TaskView).optional().describe('present on single-intent reads'),
+  validation: ValidationView.nullable(),
+  gate: GateView.nullable(),
+  capsule: CapsuleView.nullable(),
+  links: z.object({ self: z.string(), decision: z.string(), temporalUi: z.url() }),
+});
+export type IntentView = z.infer<typeof IntentView>;
+
+export const IntentPage = z.object({ items: z.array(IntentView), nextCursor: z.string().nullable() });
+export type IntentPage = z.infer<typeof IntentPage>;
+
+export const DecisionResponse = z.object({
+  intentId: z.uuid(),
+  accepted: z.literal(true),
+  decision: DecisionView,
+  links: z.object({ self: z.string() }),
+});
+export type DecisionResponse = z.infer<typeof DecisionResponse>;
+
+const HealthCheck = z.object({ ok: z.boolean(), latencyMs: z.number(), error: z.string().optional() });
+export type HealthCheck = z.infer<typeof HealthCheck>;
+
+export const HealthReport = z.object({
+  status: z.enum(['ok', 'degraded']),
+  checks: z.object({ temporal: HealthCheck, database: HealthCheck, s3: HealthCheck }),
+});
+export type HealthReport = z.infer<typeof HealthReport>;
+
+export const ProblemView = z.object({
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  errors: z.array(z.object({ field: z.string(), reason: z.string() })).optional(),
+});
