@@ -3,15 +3,17 @@ import { tmpdir } from 'node:os';
 
 /**
  * The test stack's settings: its own ports, data directory and database, so tests never touch
- * a developer's running stack (default ports) and two checkouts' runs don't meet.
+ * a developer's running stack (default ports). QLP_TEST_PORT_OFFSET shifts every port, so two
+ * test runs (two checkouts, or helpers working side by side) can run at once.
  */
-export function testEnvironment(runId: string): Record<string, string> {
+export function testEnvironment(runId: string, offset = Number(process.env.QLP_TEST_PORT_OFFSET ?? 0)): Record<string, string> {
+  const port = (base: number) => String(base + offset);
   return {
     QLP_DATA_DIR: join(tmpdir(), `qlp-test-${runId}`),
-    TEMPORAL_ADDRESS: '127.0.0.1:27233',
-    TEMPORAL_UI_URL: 'http://127.0.0.1:28233',
+    TEMPORAL_ADDRESS: `127.0.0.1:${port(27233)}`,
+    TEMPORAL_UI_URL: `http://127.0.0.1:${port(28233)}`,
     TEMPORAL_NAMESPACE: 'default',
-    S3_ENDPOINT: 'http://127.0.0.1:28333',
+    S3_ENDPOINT: `http://127.0.0.1:${port(28333)}`,
     S3_BUCKET: 'qlp-test',
     S3_ACCESS_KEY: 'qlp-test-access',
     S3_SECRET_KEY: 'qlp-test-secret-key',
