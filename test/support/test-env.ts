@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 
 /**
  * The test stack's settings: its own ports, data directory and database, so tests never touch
- * a developer's running stack (default ports). QLP_TEST_PORT_OFFSET shifts every port, so two
+ * a developer's running stack (default ports). QLP_TEST_PORT_OFFSET (a multiple of 100) shifts every port (27233–27257), so two
  * test runs (two checkouts, or helpers working side by side) can run at once.
  */
 export function testEnvironment(runId: string, offset = Number(process.env.QLP_TEST_PORT_OFFSET ?? 0)): Record<string, string> {
@@ -11,9 +11,9 @@ export function testEnvironment(runId: string, offset = Number(process.env.QLP_T
   return {
     QLP_DATA_DIR: join(tmpdir(), `qlp-test-${runId}`),
     TEMPORAL_ADDRESS: `127.0.0.1:${port(27233)}`,
-    TEMPORAL_UI_URL: `http://127.0.0.1:${port(28233)}`,
+    TEMPORAL_UI_URL: `http://127.0.0.1:${port(27240)}`,
     TEMPORAL_NAMESPACE: 'default',
-    S3_ENDPOINT: `http://127.0.0.1:${port(28333)}`,
+    S3_ENDPOINT: `http://127.0.0.1:${port(27250)}`,
     S3_BUCKET: 'qlp-test',
     S3_ACCESS_KEY: 'qlp-test-access',
     S3_SECRET_KEY: 'qlp-test-secret-key',
