@@ -27,14 +27,20 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code is deterministic: do I/O in an activity.' })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Workflow code is deterministic: do I/O in an activity.',
+          })),
           patterns: [
             {
               group: ['**/activities', '**/activities/**'],
               allowTypeImports: true,
               message: 'Import activities with `import type` and call them through proxyActivities.',
             },
-            { group: ['**/adapters/**', '**/api/**'], message: 'Workflows orchestrate; adapters belong to activities.' },
+            {
+              group: ['**/adapters/**', '**/api/**'],
+              message: 'Workflows orchestrate; adapters belong to activities.',
+            },
           ],
         },
       ],
@@ -45,7 +51,10 @@ export default tseslint.config(
       ],
       'no-restricted-syntax': [
         'error',
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'new Date() in a workflow is replay time.' },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'new Date() in a workflow is replay time.',
+        },
       ],
     },
   },

@@ -38,8 +38,7 @@ export interface CapsuleManifest {
   files: FileEntry[];
 }
 
-export const capsuleKey = (intentId: string, version: number) =>
-  `capsules/${intentId}/${intentId}-v${version}.tar.gz`;
+export const capsuleKey = (intentId: string, version: number) => `capsules/${intentId}/${intentId}-v${version}.tar.gz`;
 
 export function createPackagingActivities(store: ObjectStore) {
   return {
@@ -69,7 +68,15 @@ export function createPackagingActivities(store: ObjectStore) {
         sha256: digest,
         'file-count': String(fileCount),
       });
-      return { capsuleId: input.capsuleId, version: input.version, bucket: store.bucket, key, sha256: digest, size: archive.length, fileCount };
+      return {
+        capsuleId: input.capsuleId,
+        version: input.version,
+        bucket: store.bucket,
+        key,
+        sha256: digest,
+        size: archive.length,
+        fileCount,
+      };
     },
   };
 }

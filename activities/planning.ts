@@ -6,7 +6,9 @@ export interface ParseIntentInput {
 }
 
 const STOP_WORDS = new Set(
-  'a an and the for to of in on with that this build create make write generate please me my our i we it which'.split(' '),
+  'a an and the for to of in on with that this build create make write generate please me my our i we it which'.split(
+    ' ',
+  ),
 );
 
 /** A short, filesystem-safe project name taken from the intent's own words. */
@@ -31,8 +33,20 @@ export function planIntent(input: ParseIntentInput): Plan {
     planner: 'skeleton-v1 (deterministic, no LLM)',
     projectName,
     tasks: [
-      { id: 'module', type: 'codegen', description: `Implement the ${projectName} module`, dependencies: [], priority: 10 },
-      { id: 'check', type: 'test', description: `Write a self-check for ${projectName}`, dependencies: ['module'], priority: 5 },
+      {
+        id: 'module',
+        type: 'codegen',
+        description: `Implement the ${projectName} module`,
+        dependencies: [],
+        priority: 10,
+      },
+      {
+        id: 'check',
+        type: 'test',
+        description: `Write a self-check for ${projectName}`,
+        dependencies: ['module'],
+        priority: 5,
+      },
       { id: 'readme', type: 'doc', description: `Document ${projectName}`, dependencies: ['module'], priority: 1 },
     ],
   };

@@ -40,9 +40,19 @@ export function createValidationActivities(store: ObjectStore) {
         const messages = diagnostics.map((d) => formatDiagnostic(d, workDir));
         const reportKey = `${intentPrefix(input.intentId)}/reports/validation.json`;
         const status = roots.length === 0 ? 'not_assessed' : messages.length === 0 ? 'passed' : 'failed';
-        await store.putJson(reportKey, { layer: 'typecheck', status, filesChecked: roots.length, diagnostics: messages });
+        await store.putJson(reportKey, {
+          layer: 'typecheck',
+          status,
+          filesChecked: roots.length,
+          diagnostics: messages,
+        });
         return {
-          typecheck: { status, filesChecked: roots.length, errorCount: messages.length, firstErrors: messages.slice(0, 5) },
+          typecheck: {
+            status,
+            filesChecked: roots.length,
+            errorCount: messages.length,
+            firstErrors: messages.slice(0, 5),
+          },
           reportKey,
         };
       } finally {

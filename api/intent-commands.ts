@@ -32,7 +32,9 @@ export async function submitIntent(
   request: SubmitIntentRequest,
   idempotencyKey?: string,
 ): Promise<Submitted> {
-  const requestHash = createHash('sha256').update(JSON.stringify([request.tenant, request.text])).digest('hex');
+  const requestHash = createHash('sha256')
+    .update(JSON.stringify([request.tenant, request.text]))
+    .digest('hex');
   if (idempotencyKey) {
     const earlier = await findByKey(deps, request.tenant, idempotencyKey, requestHash);
     if (earlier) return { intent: earlier, replayed: true };
@@ -41,7 +43,14 @@ export async function submitIntent(
   let intent: Intent;
   try {
     intent = await deps.db.intent.create({
-      data: { id, tenant: request.tenant, text: request.text, workflowId: intentWorkflowId(id), idempotencyKey, requestHash },
+      data: {
+        id,
+        tenant: request.tenant,
+        text: request.text,
+        workflowId: intentWorkflowId(id),
+        idempotencyKey,
+        requestHash,
+      },
     });
   } catch (error) {
     // A concurrent request with the same key won the race; answer as its replay.
@@ -55,16 +64,23 @@ export async function submitIntent(
   } catch (error) {
     // Not accepted, so leave nothing behind: the client sees an error and may retry with the same key.
     await deps.db.intent.delete({ where: { id } });
-    throw new Problem(503, 'Orchestrator unavailable', `could not start the intent workflow: ${(error as Error).message}`);
+    throw new Problem(
+      503,
+      'Orchestrator unavailable',
+      `could not start the intent workflow: ${(error as Error).message}`,
+    );
   }
 }
 
 async function findByKey(deps: ApiDependencies, tenant: string, idempotencyKey: string, requestHash: string) {
   const earlier = await deps.db.intent.findUnique({ where: { tenant_idempotencyKey: { tenant, idempotencyKey } } });
   if (earlier && earlier.requestHash !== requestHash) {
-    throw new Problem(422, 'Idempotency key reused', 'this Idempotency-Key was already used with a different request body', [
-      { field: 'header.idempotency-key', reason: 'already used with a different request body' },
-    ]);
+    throw new Problem(
+      422,
+      'Idempotency key reused',
+      'this Idempotency-Key was already used with a different request body',
+      [{ field: 'header.idempotency-key', reason: 'already used with a different request body' }],
+    );
   }
   return earlier;
 }
@@ -102,12 +118,18 @@ async function startIntentWorkflow(deps: ApiDependencies, intent: Intent): Promi
 }
 
 /** Sends an approve/reject decision through the validated `submitDecision` update. */
-export async function decideIntent(deps: ApiDependencies, intentId: string, input: DecisionInput): Promise<DecisionRecord> {
+export async function decideIntent(
+  deps: ApiDependencies,
+  intentId: string,
+  input: DecisionInput,
+): Promise<DecisionRecord> {
   const intent = await deps.db.intent.findUnique({ where: { id: intentId } });
   if (!intent) throw notFound(`intent ${intentId}`);
   const notAwaiting = (detail: string) => new Problem(409, 'Not awaiting a decision', detail);
   try {
-    return await deps.temporal.workflow.getHandle(intent.workflowId).executeUpdate(submitDecisionUpdate, { args: [input] });
+    return await deps.temporal.workflow
+      .getHandle(intent.workflowId)
+      .executeUpdate(submitDecisionUpdate, { args: [input] });
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
       if (error.cause.type === 'NotAwaitingDecision') throw notAwaiting(error.cause.message);

@@ -17,7 +17,10 @@ const schemas = {
 
 const ref = (name: keyof typeof schemas) => ({ $ref: `#/components/schemas/${name}` });
 const json = (name: keyof typeof schemas) => ({ content: { 'application/json': { schema: ref(name) } } });
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ref('Problem') } },
+});
 const idParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } });
 
 const listQuery = z.toJSONSchema(ListIntentsQuery, { io: 'input' }) as { properties: Record<string, object> };
@@ -30,7 +33,9 @@ export const openApiDocument = {
     '/intents': {
       post: {
         summary: 'Submit an intent',
-        parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 } }],
+        parameters: [
+          { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 } },
+        ],
         requestBody: { required: true, ...json('SubmitIntentRequest') },
         responses: {
           202: { description: 'Accepted (or replayed, with Idempotent-Replayed: true)', ...json('IntentView') },
@@ -72,7 +77,10 @@ export const openApiDocument = {
         summary: 'Stream a capsule archive (sha256 in X-Checksum-Sha256)',
         parameters: [idParam('id')],
         responses: {
-          200: { description: 'The tar.gz archive', content: { 'application/gzip': { schema: { type: 'string', contentMediaType: 'application/gzip' } } } },
+          200: {
+            description: 'The tar.gz archive',
+            content: { 'application/gzip': { schema: { type: 'string', contentMediaType: 'application/gzip' } } },
+          },
           404: problem('Unknown capsule'),
         },
       },
@@ -80,7 +88,10 @@ export const openApiDocument = {
     '/health': {
       get: {
         summary: 'Temporal, database and S3 reachability',
-        responses: { 200: { description: 'All reachable', ...json('HealthReport') }, 503: { description: 'Degraded', ...json('HealthReport') } },
+        responses: {
+          200: { description: 'All reachable', ...json('HealthReport') },
+          503: { description: 'Degraded', ...json('HealthReport') },
+        },
       },
     },
   },

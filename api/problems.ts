@@ -27,7 +27,12 @@ export function sendProblem(res: Response, problem: Problem): void {
   res
     .status(problem.status)
     .type('application/problem+json')
-    .json({ title: problem.title, status: problem.status, detail: problem.message, ...(problem.errors && { errors: problem.errors }) });
+    .json({
+      title: problem.title,
+      status: problem.status,
+      detail: problem.message,
+      ...(problem.errors && { errors: problem.errors }),
+    });
 }
 
 // body-parser marks its errors with a `type`; these are the client's mistakes, not ours.

@@ -8,9 +8,7 @@ import { z } from 'zod';
  * with a message naming the variable, never a stack trace from deep inside a driver.
  */
 
-const duration = z
-  .string()
-  .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 500ms, 30s, 10m, 2h or 7d');
+const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 500ms, 30s, 10m, 2h or 7d');
 
 const port = z.coerce.number().int().min(1).max(65535);
 const url = z.url({ protocol: /^https?$/ });
@@ -38,6 +36,7 @@ export const envSchema = z.object({
     .default('postgresql://postgres@127.0.0.1:5432/quantumlayer'),
 
   S3_ENDPOINT: url.default('http://127.0.0.1:8333'),
+  WEED_PATH: z.string().min(1).optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_ACCESS_KEY: z.string().min(3).default('qlp-dev-access-key'),
   S3_SECRET_KEY: z.string().min(8).default('qlp-dev-secret-key-change-me'),
@@ -48,7 +47,10 @@ export const envSchema = z.object({
 
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(8080),
-  API_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'must be a size such as 64kb').default('64kb'),
+  API_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/, 'must be a size such as 64kb')
+    .default('64kb'),
   QLP_API_URL: url.default('http://127.0.0.1:8080'),
 
   GATE_TIMEOUT: duration.default('7d'),
@@ -75,6 +77,8 @@ export interface Config {
     accessKey: string;
     secretKey: string;
     bucket: string;
+    /** SeaweedFS binary for the local S3 server, when not on PATH or in the tools directory. */
+    weedPath?: string;
   };
   api: { host: string; port: number; bodyLimit: string; publicUrl: string };
   gate: { timeout: string; autoApprove: boolean };
@@ -120,8 +124,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       accessKey: e.S3_ACCESS_KEY,
       secretKey: e.S3_SECRET_KEY,
       bucket: e.S3_BUCKET,
+      weedPath: e.WEED_PATH,
     },
-    api: { host: e.API_HOST, port: e.API_PORT, bodyLimit: e.API_BODY_LIMIT, publicUrl: e.QLP_API_URL.replace(/\/$/, '') },
+    api: {
+      host: e.API_HOST,
+      port: e.API_PORT,
+      bodyLimit: e.API_BODY_LIMIT,
+      publicUrl: e.QLP_API_URL.replace(/\/$/, ''),
+    },
     gate: { timeout: e.GATE_TIMEOUT, autoApprove: e.AUTO_APPROVE },
   };
 }

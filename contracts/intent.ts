@@ -40,7 +40,10 @@ export const IdempotencyKey = z
 
 export const ListIntentsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor returned by a previous page').optional(),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor returned by a previous page')
+    .optional(),
   status: IntentStatus.optional(),
 });
 export type ListIntentsQuery = z.infer<typeof ListIntentsQuery>;

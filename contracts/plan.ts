@@ -17,4 +17,3 @@ export interface Plan {
   projectName: string;
   tasks: PlannedTask[];
 }
-

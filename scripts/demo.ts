@@ -10,6 +10,7 @@ import { join, relative, resolve } from 'node:path';
 import { prepareDatabase } from '../adapters/db/migrate';
 import { workflowUiUrl } from '../adapters/temporal/client';
 import { loadConfigOrExit, type Config } from '../config';
+import type { IntentView } from '../contracts/views';
 import { startServices } from './services';
 import { findRunning, spawnDetached, tailOfLog } from './services/process';
 import { waitUntil } from './services/wait';
@@ -34,7 +35,7 @@ function ensureProcess(config: Config, name: string, entry: string): string {
 }
 
 /** Runs `qlp …` like a user at a terminal, showing the command; returns its JSON output. */
-function qlp(config: Config, args: string[]): any {
+function qlp<T>(config: Config, args: string[]): T {
   console.log(`  $ qlp ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
   const result = spawnSync(qlpBin, ['--json', ...args], {
     encoding: 'utf8',
@@ -42,7 +43,7 @@ function qlp(config: Config, args: string[]): any {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (result.status !== 0) throw new Error(`qlp ${args[0]} exited with ${result.status}: ${result.stdout}`);
-  return JSON.parse(result.stdout);
+  return JSON.parse(result.stdout) as T;
 }
 
 async function main(): Promise<void> {
@@ -71,28 +72,35 @@ async function main(): Promise<void> {
   });
 
   step('Submit a sample intent and wait for the human gate');
-  const submitted = qlp(config, ['submit', SAMPLE_INTENT, '--wait']);
+  const submitted = qlp<IntentView>(config, ['submit', SAMPLE_INTENT, '--wait']);
   console.log(`  intent ${submitted.id}: ${submitted.status}`);
   console.log(`  Temporal Web UI: ${workflowUiUrl(config, submitted.workflowId)}`);
   if (submitted.status !== 'AWAITING_APPROVAL') throw new Error(`expected AWAITING_APPROVAL, got ${submitted.status}`);
-  console.log(`  validation: type-check ${submitted.validation.typecheck.status}`);
+  console.log(`  validation: type-check ${submitted.validation?.typecheck.status}`);
 
   step('Approve it, as an ops engineer would');
-  qlp(config, ['approve', submitted.id, '--as', 'demo@quantumlayer.local', '--reason', 'approved by scripts/demo']);
-  const completed = qlp(config, ['watch', submitted.id]);
+  qlp<unknown>(config, [
+    'approve',
+    submitted.id,
+    '--as',
+    'demo@quantumlayer.local',
+    '--reason',
+    'approved by scripts/demo',
+  ]);
+  const completed = qlp<IntentView>(config, ['watch', submitted.id]);
   if (completed.status !== 'COMPLETED') throw new Error(`expected COMPLETED, got ${completed.status}`);
 
   step('Download the capsule and verify its checksum');
   const capsuleDir = join(config.dataDir, 'capsules');
   mkdirSync(capsuleDir, { recursive: true });
-  const downloaded = qlp(config, ['download', submitted.id, '-o', capsuleDir]);
+  const downloaded = qlp<{ path: string; sha256: string }>(config, ['download', submitted.id, '-o', capsuleDir]);
 
   const seconds = ((performance.now() - began) / 1000).toFixed(1);
   console.log(`
 ✔ Done in ${seconds} s: intent ${submitted.id} is COMPLETED.
   Temporal Web UI:  ${workflowUiUrl(config, submitted.workflowId)}
   All intents:      ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows
-  Capsule in S3:    ${completed.capsule.location}
+  Capsule in S3:    ${completed.capsule?.location}
   Capsule on disk:  ${relative(process.cwd(), downloaded.path)} (sha256 ${downloaded.sha256})
   API:              ${config.api.publicUrl}/api/v1/intents/${submitted.id}
 Everything keeps running for you to explore; stop it with: npm run down`);

@@ -30,15 +30,30 @@ describe('a submission the API cannot accept is refused with the field and reaso
   test.each([
     ['an empty body', () => post(''), 400, [{ field: 'body.text', reason: 'is required and must be a string' }]],
     ['an empty text', () => post('{"text":"   "}'), 400, [{ field: 'body.text', reason: 'must not be empty' }]],
-    ['a text of the wrong type', () => post('{"text":42}'), 400, [{ field: 'body.text', reason: 'is required and must be a string' }]],
-    ['an unknown field', () => post('{"text":"x","priority":1}'), 400, [{ field: 'body', reason: 'unknown field(s): priority' }]],
+    [
+      'a text of the wrong type',
+      () => post('{"text":42}'),
+      400,
+      [{ field: 'body.text', reason: 'is required and must be a string' }],
+    ],
+    [
+      'an unknown field',
+      () => post('{"text":"x","priority":1}'),
+      400,
+      [{ field: 'body', reason: 'unknown field(s): priority' }],
+    ],
     [
       'a text over the limit',
       () => post(JSON.stringify({ text: 'x'.repeat(10_001) })),
       400,
       [{ field: 'body.text', reason: 'must be at most 10000 characters' }],
     ],
-    ['a bad tenant', () => post('{"text":"x","tenant":"Not OK"}'), 400, [{ field: 'body.tenant', reason: 'must be lowercase letters, digits and dashes (max 63)' }]],
+    [
+      'a bad tenant',
+      () => post('{"text":"x","tenant":"Not OK"}'),
+      400,
+      [{ field: 'body.tenant', reason: 'must be lowercase letters, digits and dashes (max 63)' }],
+    ],
   ])('%s is refused', async (_name, request, status, errors) => {
     const response = await refusedWithoutSideEffects(request);
     expect(response.status).toBe(status);
@@ -69,7 +84,9 @@ describe('a submission the API cannot accept is refused with the field and reaso
       call(`${stack.apiUrl}/intents`, { body: { text: 'x' }, headers: { 'Idempotency-Key': 'has spaces in it' } }),
     );
     expect(response.status).toBe(400);
-    expect(response.body.errors).toEqual([{ field: 'header.idempotency-key', reason: 'must be printable ASCII without spaces' }]);
+    expect(response.body.errors).toEqual([
+      { field: 'header.idempotency-key', reason: 'must be printable ASCII without spaces' },
+    ]);
   });
 });
 

@@ -2,7 +2,11 @@ import { ConfigError, loadConfig } from '../config';
 
 test('with nothing set, the embedded defaults describe a complete local stack', () => {
   const config = loadConfig({});
-  expect(config.temporal).toMatchObject({ address: '127.0.0.1:7233', namespace: 'default', uiUrl: 'http://127.0.0.1:8233' });
+  expect(config.temporal).toMatchObject({
+    address: '127.0.0.1:7233',
+    namespace: 'default',
+    uiUrl: 'http://127.0.0.1:8233',
+  });
   expect(config.s3).toMatchObject({ endpoint: 'http://127.0.0.1:8333', bucket: 'quantumlayer' });
   expect(config.databaseUrl).toBe('postgresql://postgres@127.0.0.1:5432/quantumlayer');
   expect(config.gate).toEqual({ timeout: '7d', autoApprove: false });

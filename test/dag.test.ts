@@ -38,7 +38,10 @@ test('a diamond runs each task only after its dependencies', async () => {
 });
 
 test('ready tasks start highest priority first, never more than the concurrency limit at once', async () => {
-  const { started, peak } = await run([task('low', [], 1), task('high', [], 9), task('mid', [], 5), task('x', [], 0)], 2);
+  const { started, peak } = await run(
+    [task('low', [], 1), task('high', [], 9), task('mid', [], 5), task('x', [], 0)],
+    2,
+  );
   expect(started).toEqual(['high', 'mid', 'low', 'x']);
   expect(peak).toBe(2);
 });
@@ -49,9 +52,13 @@ test('a plan whose dependencies can never be met is refused rather than hanging'
 
 test('a failing task fails the run', async () => {
   await expect(
-    runDag([task('a'), task('b', ['a'])], async (t) => {
-      if (t.id === 'a') throw new Error('agent broke');
-      return t.id;
-    }, 10),
+    runDag(
+      [task('a'), task('b', ['a'])],
+      async (t) => {
+        if (t.id === 'a') throw new Error('agent broke');
+        return t.id;
+      },
+      10,
+    ),
   ).rejects.toThrow('agent broke');
 });

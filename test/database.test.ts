@@ -49,14 +49,23 @@ test('a new database is created and migrated, and migrating again changes nothin
 test("migrations are recorded exactly as Prisma's own migrate deploy records them", async () => {
   const url = freshDatabaseUrl();
   await prepareDatabase(url);
-  const rows = await query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>(
+  const rows = await query<{
+    migration_name: string;
+    checksum: string;
+    finished_at: Date | null;
+    applied_steps_count: number;
+  }>(
     url,
     'SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name',
   );
   // Prisma's checksum is the sha256 of migration.sql; `prisma migrate deploy` treats these rows as applied.
-  expect(rows.map(({ migration_name, checksum, applied_steps_count }) => ({ migration_name, checksum, applied_steps_count }))).toEqual(
-    readMigrations().map((m) => ({ migration_name: m.name, checksum: m.checksum, applied_steps_count: 1 })),
-  );
+  expect(
+    rows.map(({ migration_name, checksum, applied_steps_count }) => ({
+      migration_name,
+      checksum,
+      applied_steps_count,
+    })),
+  ).toEqual(readMigrations().map((m) => ({ migration_name: m.name, checksum: m.checksum, applied_steps_count: 1 })));
   expect(rows.every((row) => row.finished_at instanceof Date)).toBe(true);
 });
 
@@ -90,12 +99,23 @@ test('the Prisma client reads and writes every model on the migrated schema', as
         workflowId: `intent-${id}`,
         tasks: { create: [{ taskId: 't1', type: 'codegen', description: 'd', dependencies: ['t0'] }] },
         capsule: {
-          create: { id: '00000000-0000-4000-8000-000000000002', version: 1, bucket: 'b', objectKey: 'k', sha256: 's', sizeBytes: 10n, fileCount: 1 },
+          create: {
+            id: '00000000-0000-4000-8000-000000000002',
+            version: 1,
+            bucket: 'b',
+            objectKey: 'k',
+            sha256: 's',
+            sizeBytes: 10n,
+            fileCount: 1,
+          },
         },
         auditEvents: { create: [{ eventKey: 'e1', type: 'intent.created', actor: 'test' }] },
       },
     });
-    const read = await db.intent.findUniqueOrThrow({ where: { id }, include: { tasks: true, capsule: true, auditEvents: true } });
+    const read = await db.intent.findUniqueOrThrow({
+      where: { id },
+      include: { tasks: true, capsule: true, auditEvents: true },
+    });
     expect(read).toMatchObject({ status: 'RECEIVED', tenant: 'default', seq: 0 });
     expect(read.tasks[0]).toMatchObject({ status: 'PENDING', dependencies: ['t0'] });
     expect(read.capsule?.sizeBytes).toBe(10n);
@@ -114,7 +134,9 @@ test('a migration edited after it was applied stops start-up with a clear messag
     const [first] = readMigrations(dir);
     await writeFile(join(dir, first!.name, 'migration.sql'), `${first!.sql}\n-- edited\n`);
     await expect(migrate(url, readMigrations(dir))).rejects.toThrow(
-      new MigrationError(`migration ${first!.name} was edited after it was applied (checksum differs); add a new migration instead`),
+      new MigrationError(
+        `migration ${first!.name} was edited after it was applied (checksum differs); add a new migration instead`,
+      ),
     );
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -33,14 +33,19 @@ test('an intent survives its worker stopping mid-tasks and at the gate, and fini
     'the check task to be in flight and the readme task done',
   );
   expect((await statusOf(submitted.id)).status).toBe('EXECUTING');
-  const early = await call(`${stack.apiUrl}/intents/${submitted.id}/decision`, { body: { decision: 'approve', approver: 'ops' } });
+  const early = await call(`${stack.apiUrl}/intents/${submitted.id}/decision`, {
+    body: { decision: 'approve', approver: 'ops' },
+  });
   expect(early.status).toBe(409);
   expect(early.body.detail).toBe('intent is EXECUTING, not awaiting a decision');
   await first.stop();
 
   releaseCheck();
   const second = await startWorker(stack, workerOptions);
-  await eventually(async () => ((await statusOf(submitted.id)).status === 'AWAITING_APPROVAL' ? true : undefined), 'the gate');
+  await eventually(
+    async () => ((await statusOf(submitted.id)).status === 'AWAITING_APPROVAL' ? true : undefined),
+    'the gate',
+  );
   await second.stop();
 
   // With no worker running, a signal is still recorded durably; the next worker acts on it.

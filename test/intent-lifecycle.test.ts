@@ -128,7 +128,11 @@ test('a rejected intent produces no capsule and records who rejected it and why'
   const { body } = await submit('Generate a billing export job');
   await waitForStatus(body.id, 'AWAITING_APPROVAL');
 
-  const rejected = await decide(body.id, { decision: 'reject', approver: 'security@example.com', reason: 'no PCI review' });
+  const rejected = await decide(body.id, {
+    decision: 'reject',
+    approver: 'security@example.com',
+    reason: 'no PCI review',
+  });
   expect(rejected.status).toBe(200);
 
   const done = await waitForStatus(body.id, 'REJECTED');
@@ -170,7 +174,9 @@ test('a retried submission with the same Idempotency-Key returns the same intent
     headers: { 'Idempotency-Key': key },
   });
   expect(reused.status).toBe(422);
-  expect(reused.body.errors).toEqual([{ field: 'header.idempotency-key', reason: 'already used with a different request body' }]);
+  expect(reused.body.errors).toEqual([
+    { field: 'header.idempotency-key', reason: 'already used with a different request body' },
+  ]);
 
   await waitForStatus(first.body.id, 'AWAITING_APPROVAL');
   await decide(first.body.id, { decision: 'reject', approver: 'ops', reason: 'test cleanup' });

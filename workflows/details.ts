@@ -8,7 +8,8 @@ export function renderDetails(state: IntentState): string {
   const lines = [`**${state.status}**${state.reason ? ` — ${state.reason}` : ''}`];
   if (state.tasks.length) {
     lines.push('', `Tasks ${done}/${state.tasks.length}:`);
-    for (const task of state.tasks) lines.push(`- ${marks[task.state]} \`${task.id}\` (${task.type}) ${task.state.toLowerCase()}`);
+    for (const task of state.tasks)
+      lines.push(`- ${marks[task.state]} \`${task.id}\` (${task.type}) ${task.state.toLowerCase()}`);
   }
   if (state.validation) {
     const { status, errorCount } = state.validation.typecheck;

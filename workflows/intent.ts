@@ -58,19 +58,18 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
     return record;
   };
   setHandler(statusQuery, () => state);
-  setHandler(
-    submitDecisionUpdate,
-    (input) => decide({ ...DecisionInput.parse(input), via: 'update' }),
-    {
-      validator: (input) => {
-        assertAwaitingDecision(state, decision);
-        const parsed = DecisionInput.safeParse(input);
-        if (!parsed.success) {
-          throw ApplicationFailure.nonRetryable(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), 'InvalidDecision');
-        }
-      },
+  setHandler(submitDecisionUpdate, (input) => decide({ ...DecisionInput.parse(input), via: 'update' }), {
+    validator: (input) => {
+      assertAwaitingDecision(state, decision);
+      const parsed = DecisionInput.safeParse(input);
+      if (!parsed.success) {
+        throw ApplicationFailure.nonRetryable(
+          parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+          'InvalidDecision',
+        );
+      }
     },
-  );
+  });
   setHandler(decisionSignal, (input) => {
     const parsed = DecisionInput.safeParse(input);
     if (state.gate?.state !== 'open' || decision || !parsed.success) {
@@ -81,7 +80,10 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
   });
 
   /** Moves the intent to its next status everywhere people look: query, Web UI, read model. */
-  async function advance(status: IntentStatus, step: Omit<Partial<IntentProjection>, 'intentId' | 'seq' | 'status'> = {}) {
+  async function advance(
+    status: IntentStatus,
+    step: Omit<Partial<IntentProjection>, 'intentId' | 'seq' | 'status'> = {},
+  ) {
     state.status = status;
     state.reason = step.reason;
     const done = state.tasks.filter((t) => t.state === 'COMPLETED').length;
@@ -130,22 +132,29 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
 
     await advance('PACKAGING', {
       gate: state.gate,
-      audit: { type: 'intent.approved', actor: approval.approver, data: { via: approval.via, reason: approval.reason } },
+      audit: {
+        type: 'intent.approved',
+        actor: approval.approver,
+        data: { via: approval.via, reason: approval.reason },
+      },
     });
     const { workflowId, runId } = workflowInfo();
-    const capsule = await packageCapsule.executeWithOptions({ ...ioActivity, summary: 'Build the capsule and upload it' }, [
-      {
-        capsuleId: uuid4(),
-        intentId: input.intentId,
-        intentText: input.text,
-        version: 1,
-        plan,
-        artifacts,
-        validation,
-        approval,
-        workflow: { workflowId, runId },
-      },
-    ]);
+    const capsule = await packageCapsule.executeWithOptions(
+      { ...ioActivity, summary: 'Build the capsule and upload it' },
+      [
+        {
+          capsuleId: uuid4(),
+          intentId: input.intentId,
+          intentText: input.text,
+          version: 1,
+          plan,
+          artifacts,
+          validation,
+          approval,
+          workflow: { workflowId, runId },
+        },
+      ],
+    );
     state.capsule = capsule;
     await advance('COMPLETED', { capsule });
     return { status: 'COMPLETED', capsule };

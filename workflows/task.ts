@@ -29,15 +29,18 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<ArtifactRe
   setCurrentDetails(`**${task.type}** task \`${task.id}\`: running the agent`);
   await recordTask({ intentId, taskId: task.id, seq: 1, state: 'RUNNING' });
   try {
-    const artifact = await runAgent.executeWithOptions({ ...agentActivity, summary: `${task.type} agent: ${task.id}` }, [
-      {
-        intentId,
-        intentText: input.intentText,
-        projectName: input.projectName,
-        task,
-        dependencies: input.dependencies,
-      },
-    ]);
+    const artifact = await runAgent.executeWithOptions(
+      { ...agentActivity, summary: `${task.type} agent: ${task.id}` },
+      [
+        {
+          intentId,
+          intentText: input.intentText,
+          projectName: input.projectName,
+          task,
+          dependencies: input.dependencies,
+        },
+      ],
+    );
     await recordTask({
       intentId,
       taskId: task.id,

@@ -8,7 +8,9 @@ async function timed(probe: () => Promise<unknown>, timeoutMs = 3000): Promise<H
   try {
     await Promise.race([
       probe(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs))),
+      new Promise(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)),
+      ),
     ]);
     return { ok: true, latencyMs: Math.round(performance.now() - started) };
   } catch (error) {

@@ -51,7 +51,12 @@ export function intentRoutes(deps: ApiDependencies): Router {
     requireJson(req.headers['content-type']);
     const input = parse(DecisionInput, req.body ?? {}, 'body');
     const decision = await decideIntent(deps, id, input);
-    const response: DecisionResponse = { intentId: id, accepted: true, decision, links: { self: `/api/v1/intents/${id}` } };
+    const response: DecisionResponse = {
+      intentId: id,
+      accepted: true,
+      decision,
+      links: { self: `/api/v1/intents/${id}` },
+    };
     res.json(response);
   });
 

@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
  * a developer's running stack (default ports). QLP_TEST_PORT_OFFSET (a multiple of 100) shifts every port (27233–27257), so two
  * test runs (two checkouts, or helpers working side by side) can run at once.
  */
-export function testEnvironment(runId: string, offset = Number(process.env.QLP_TEST_PORT_OFFSET ?? 0)): Record<string, string> {
+export function testEnvironment(
+  runId: string,
+  offset = Number(process.env.QLP_TEST_PORT_OFFSET ?? 0),
+): Record<string, string> {
   const port = (base: number) => String(base + offset);
   return {
     QLP_DATA_DIR: join(tmpdir(), `qlp-test-${runId}`),
