@@ -11,7 +11,7 @@ import type { DecisionInput, DecisionRecord } from '../contracts/decision';
 import { intentWorkflowId, type SubmitIntentRequest } from '../contracts/intent';
 import { QlpStatus, QlpTenant } from '../contracts/search-attributes';
 import type { Intent } from '../generated/prisma/client';
-import { submitDecisionUpdate } from '../workflows/messages';
+import { cancelIntentUpdate, submitDecisionUpdate, type CancelRequest } from '../workflows/messages';
 import type { ApiDependencies } from './dependencies';
 import { notFound, Problem } from './problems';
 
@@ -33,7 +33,7 @@ export async function submitIntent(
   idempotencyKey?: string,
 ): Promise<Submitted> {
   const requestHash = createHash('sha256')
-    .update(JSON.stringify([request.tenant, request.text]))
+    .update(JSON.stringify([request.tenant, request.text, request.failurePolicy ?? null]))
     .digest('hex');
   if (idempotencyKey) {
     const earlier = await findByKey(deps, request.tenant, idempotencyKey, requestHash);
@@ -59,7 +59,7 @@ export async function submitIntent(
     throw error;
   }
   try {
-    const runId = await startIntentWorkflow(deps, intent);
+    const runId = await startIntentWorkflow(deps, intent, request.failurePolicy);
     return { intent: await deps.db.intent.update({ where: { id }, data: { runId } }), replayed: false };
   } catch (error) {
     // Not accepted, so leave nothing behind: the client sees an error and may retry with the same key.
@@ -85,7 +85,11 @@ async function findByKey(deps: ApiDependencies, tenant: string, idempotencyKey: 
   return earlier;
 }
 
-async function startIntentWorkflow(deps: ApiDependencies, intent: Intent): Promise<string | null> {
+async function startIntentWorkflow(
+  deps: ApiDependencies,
+  intent: Intent,
+  failurePolicy = deps.config.dag.failurePolicy,
+): Promise<string | null> {
   const { config } = deps;
   const singleLine = intent.text.replace(/\s+/g, ' ');
   try {
@@ -100,7 +104,13 @@ async function startIntentWorkflow(deps: ApiDependencies, intent: Intent): Promi
           intentId: intent.id,
           text: intent.text,
           tenant: intent.tenant,
-          policy: { gateTimeout: config.gate.timeout, autoApprove: config.gate.autoApprove, maxConcurrency: 10 },
+          policy: {
+            gateTimeout: config.gate.timeout,
+            autoApprove: config.gate.autoApprove,
+            maxConcurrency: config.dag.maxConcurrency,
+            maxPlanTasks: config.dag.maxPlanTasks,
+            failurePolicy,
+          },
         },
       ],
       typedSearchAttributes: [
@@ -137,6 +147,27 @@ export async function decideIntent(
     }
     if (error instanceof WorkflowNotFoundError || (error as { code?: number }).code === 5) {
       throw notAwaiting(`intent is ${intent.status}, not awaiting a decision`);
+    }
+    throw error;
+  }
+}
+
+/** Cancels a running intent through the validated `cancelIntent` update (409 once it is finishing or finished). */
+export async function cancelIntent(deps: ApiDependencies, intentId: string, request: CancelRequest): Promise<void> {
+  const intent = await deps.db.intent.findUnique({ where: { id: intentId } });
+  if (!intent) throw notFound(`intent ${intentId}`);
+  const handle = deps.temporal.workflow.getHandle(intent.workflowId);
+  try {
+    // The update records who and why (and stops the work at once); the cancel request then makes
+    // Temporal itself show the run as Canceled, as a cancel from the Web UI would.
+    await handle.executeUpdate(cancelIntentUpdate, { args: [request] });
+    await handle.cancel();
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+      throw new Problem(409, 'Not cancellable', error.cause.message);
+    }
+    if (error instanceof WorkflowNotFoundError || (error as { code?: number }).code === 5) {
+      throw new Problem(409, 'Not cancellable', `intent is ${intent.status}; it can no longer be cancelled`);
     }
     throw error;
   }

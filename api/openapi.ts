@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DecisionInput } from '../contracts/decision';
-import { ListIntentsQuery, SubmitIntentRequest } from '../contracts/intent';
+import { CancelIntentRequest, ListIntentsQuery, SubmitIntentRequest } from '../contracts/intent';
 import { DecisionResponse, HealthReport, IntentPage, IntentView, ProblemView } from '../contracts/views';
 
 // The OpenAPI 3.1 document, generated from the same zod schemas that validate requests and type responses.
@@ -8,6 +8,7 @@ import { DecisionResponse, HealthReport, IntentPage, IntentView, ProblemView } f
 const schemas = {
   SubmitIntentRequest: z.toJSONSchema(SubmitIntentRequest, { io: 'input' }),
   DecisionInput: z.toJSONSchema(DecisionInput, { io: 'input' }),
+  CancelIntentRequest: z.toJSONSchema(CancelIntentRequest, { io: 'input' }),
   IntentView: z.toJSONSchema(IntentView),
   IntentPage: z.toJSONSchema(IntentPage),
   DecisionResponse: z.toJSONSchema(DecisionResponse),
@@ -69,6 +70,19 @@ export const openApiDocument = {
           400: problem('Invalid decision'),
           404: problem('Unknown intent'),
           409: problem('The intent is not awaiting a decision'),
+        },
+      },
+    },
+    '/intents/{id}/cancel': {
+      post: {
+        summary: 'Cancel a running intent (tasks and activities stop; no capsule)',
+        parameters: [idParam('id')],
+        requestBody: { required: false, ...json('CancelIntentRequest') },
+        responses: {
+          202: { description: 'Cancellation requested' },
+          400: problem('Invalid request'),
+          404: problem('Unknown intent'),
+          409: problem('The intent is finishing or finished'),
         },
       },
     },

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { DEFAULT_API_URL } from './api-url';
+import { registerCancel } from './commands/cancel';
 import { registerDecisions } from './commands/decide';
 import { registerDownload } from './commands/download';
 import { registerHealth } from './commands/health';
@@ -29,6 +30,7 @@ Exit codes: 0 ok, 1 the API refused or the intent failed, 2 usage error,
     registerList,
     registerWatch,
     registerDecisions,
+    registerCancel,
     registerDownload,
     registerHealth,
   ]) {

@@ -54,6 +54,9 @@ export const envSchema = z.object({
   QLP_API_URL: url.default('http://127.0.0.1:8080'),
 
   GATE_TIMEOUT: duration.default('7d'),
+  MAX_TASK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
+  MAX_PLAN_TASKS: z.coerce.number().int().min(1).max(1000).default(200),
+  FAILURE_POLICY: z.enum(['fail-fast', 'continue'], { error: "must be 'fail-fast' or 'continue'" }).default('fail-fast'),
   AUTO_APPROVE: boolean.default(false),
 });
 
@@ -82,6 +85,8 @@ export interface Config {
   };
   api: { host: string; port: number; bodyLimit: string; publicUrl: string };
   gate: { timeout: string; autoApprove: boolean };
+  /** How an intent's task graph runs; fixed per intent when it is submitted. */
+  dag: { maxConcurrency: number; maxPlanTasks: number; failurePolicy: 'fail-fast' | 'continue' };
 }
 
 export class ConfigError extends Error {
@@ -133,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       publicUrl: e.QLP_API_URL.replace(/\/$/, ''),
     },
     gate: { timeout: e.GATE_TIMEOUT, autoApprove: e.AUTO_APPROVE },
+    dag: { maxConcurrency: e.MAX_TASK_CONCURRENCY, maxPlanTasks: e.MAX_PLAN_TASKS, failurePolicy: e.FAILURE_POLICY },
   };
 }
 

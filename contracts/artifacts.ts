@@ -12,6 +12,14 @@ export interface ArtifactRef {
   manifestKey: string;
   fileCount: number;
   bytes: number;
+  /** How the producing activity ran: its attempt number and wall-clock times. */
+  run?: ActivityRun;
+}
+
+export interface ActivityRun {
+  attempt: number;
+  startedAt: string;
+  finishedAt: string;
 }
 
 export interface ArtifactManifest {

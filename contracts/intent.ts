@@ -29,6 +29,7 @@ export const SubmitIntentRequest = z.strictObject({
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes (max 63)')
     .default('default'),
+  failurePolicy: z.enum(['fail-fast', 'continue'], { error: "must be 'fail-fast' or 'continue'" }).optional(),
 });
 export type SubmitIntentRequest = z.infer<typeof SubmitIntentRequest>;
 
@@ -49,6 +50,11 @@ export const ListIntentsQuery = z.strictObject({
 export type ListIntentsQuery = z.infer<typeof ListIntentsQuery>;
 
 export const IntentId = z.uuid('must be an intent id (UUID)');
+
+export const CancelIntentRequest = z.strictObject({
+  requestedBy: z.string().trim().min(1, 'must not be empty').max(200).default('api'),
+  reason: z.string().trim().max(2000, 'must be at most 2000 characters').optional(),
+});
 
 /** The Temporal workflow id of an intent; derived, so API, CLI and Web UI agree without a lookup. */
 export function intentWorkflowId(intentId: string): string {

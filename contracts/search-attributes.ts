@@ -9,6 +9,8 @@ export const QlpStatus = defineSearchAttributeKey('QlpStatus', SearchAttributeTy
 export const QlpTenant = defineSearchAttributeKey('QlpTenant', SearchAttributeType.KEYWORD);
 export const QlpGatePending = defineSearchAttributeKey('QlpGatePending', SearchAttributeType.BOOL);
 export const QlpTasksDone = defineSearchAttributeKey('QlpTasksDone', SearchAttributeType.INT);
+/** Percentage of the plan's tasks completed, 0–100. */
+export const QlpProgress = defineSearchAttributeKey('QlpProgress', SearchAttributeType.INT);
 
 /** Name → CLI type, for `temporal server start-dev --search-attribute Name=Type`. */
 export const searchAttributeRegistrations: Record<string, 'Keyword' | 'Bool' | 'Int'> = {
@@ -16,4 +18,5 @@ export const searchAttributeRegistrations: Record<string, 'Keyword' | 'Bool' | '
   [QlpTenant.name]: 'Keyword',
   [QlpGatePending.name]: 'Bool',
   [QlpTasksDone.name]: 'Int',
+  [QlpProgress.name]: 'Int',
 };

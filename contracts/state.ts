@@ -3,13 +3,17 @@ import type { DecisionRecord } from './decision';
 import type { IntentStatus } from './intent';
 import type { Plan, TaskType } from './plan';
 
-export type TaskState = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+export type TaskState = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'SKIPPED';
 
 export interface TaskProgress {
   id: string;
   type: TaskType;
   state: TaskState;
   error?: string;
+  /** Of the task's agent activity, once it completed: attempts taken and when it ran. */
+  attempts?: number;
+  startedAt?: string;
+  finishedAt?: string;
 }
 
 export interface GateState {

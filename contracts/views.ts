@@ -10,7 +10,7 @@ export const TaskView = z.object({
   type: z.string(),
   description: z.string(),
   dependencies: z.array(z.string()),
-  status: z.enum(['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']),
+  status: z.enum(['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']),
   fileCount: z.number().int().nullable(),
   error: z.string().nullable(),
   startedAt: timestamp.nullable(),

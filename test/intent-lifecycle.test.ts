@@ -200,6 +200,7 @@ test('intents are listed newest first, a page at a time, and the OpenAPI documen
     '/health',
     '/intents',
     '/intents/{id}',
+    '/intents/{id}/cancel',
     '/intents/{id}/decision',
   ]);
   expect(spec.components.schemas.SubmitIntentRequest.required).toEqual(['text']);

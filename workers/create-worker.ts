@@ -25,5 +25,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       : { workflowsPath: require.resolve('../workflows') }),
     activities: options.wrapActivities ? options.wrapActivities(activities) : activities,
     shutdownGraceTime: options.shutdownGraceTime ?? '10s',
+    // Cancellation reaches an activity with a heartbeat response: keep heartbeats flowing every
+    // couple of seconds (the default throttle would be 80% of the heartbeat timeout, 48 s).
+    maxHeartbeatThrottleInterval: '2s',
+    defaultHeartbeatThrottleInterval: '2s',
   });
 }

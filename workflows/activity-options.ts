@@ -1,12 +1,25 @@
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
+import type { TaskType } from '../contracts/plan';
 
 // One place for the timeouts and retry policy of each kind of activity.
 
-/** Planning and agents: may call an LLM; retried with backoff, heartbeating. */
+/** Planning: may call an LLM; retried with backoff, heartbeating. */
 export const agentActivity: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+};
+
+/**
+ * Agents per task type: code generation gets the longest and most attempts; the rest are smaller
+ * jobs that should fail sooner. A task that exhausts its attempts fails the task, not the worker.
+ */
+export const taskActivity: Record<TaskType, ActivityOptions> = {
+  codegen: agentActivity,
+  test: { ...agentActivity, startToCloseTimeout: '10 minutes', retry: { ...agentActivity.retry, maximumAttempts: 3 } },
+  infra: { ...agentActivity, startToCloseTimeout: '5 minutes', retry: { ...agentActivity.retry, maximumAttempts: 3 } },
+  analyze: { ...agentActivity, startToCloseTimeout: '5 minutes', retry: { ...agentActivity.retry, maximumAttempts: 3 } },
+  doc: { ...agentActivity, startToCloseTimeout: '5 minutes', retry: { ...agentActivity.retry, maximumAttempts: 3 } },
 };
 
 /** Validation and packaging: CPU and object-storage work. */

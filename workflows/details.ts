@@ -1,6 +1,6 @@
 import type { IntentState } from '../contracts/state';
 
-const marks = { PENDING: '·', RUNNING: '▶', COMPLETED: '✔', FAILED: '✘', CANCELLED: '⊘' } as const;
+const marks = { PENDING: '·', RUNNING: '▶', COMPLETED: '✔', FAILED: '✘', CANCELLED: '⊘', SKIPPED: '↷' } as const;
 
 /** The "current details" markdown the Web UI shows for a running intent. */
 export function renderDetails(state: IntentState): string {

@@ -1,3 +1,4 @@
+import type { Duration } from '@temporalio/common';
 import {
   ApplicationFailure,
   CancellationScope,
@@ -14,31 +15,38 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { ArtifactRef, CapsuleRef, ValidationSummary } from '../contracts/artifacts';
 import { DecisionInput, type DecisionRecord } from '../contracts/decision';
-import type { IntentStatus } from '../contracts/intent';
-import type { Plan } from '../contracts/plan';
-import { QlpGatePending, QlpStatus, QlpTasksDone } from '../contracts/search-attributes';
-import type { IntentProjection, IntentState } from '../contracts/state';
+import { terminalStatuses, type IntentStatus } from '../contracts/intent';
+import type { Plan, PlannedTask } from '../contracts/plan';
+import { QlpGatePending, QlpProgress, QlpStatus, QlpTasksDone } from '../contracts/search-attributes';
+import type { IntentProjection, IntentState, TaskProgress, TaskState } from '../contracts/state';
 import { agentActivity, ioActivity, readModelActivity } from './activity-options';
-import { runDag } from './dag';
+import { runDag, type FailurePolicy } from './dag';
 import { renderDetails } from './details';
 import { failureMessage } from './failures';
-import { decisionSignal, statusQuery, submitDecisionUpdate } from './messages';
+import { cancelIntentUpdate, decisionSignal, statusQuery, submitDecisionUpdate, type CancelRequest } from './messages';
 import { taskWorkflow } from './task';
 
 const { parseIntent } = proxyActivities<Activities>(agentActivity);
 const { validateProject, packageCapsule } = proxyActivities<Activities>(ioActivity);
-const { recordIntent } = proxyLocalActivities<Activities>(readModelActivity);
+const { recordIntent, recordTask } = proxyLocalActivities<Activities>(readModelActivity);
+
+export interface IntentPolicy {
+  gateTimeout: Duration;
+  autoApprove: boolean;
+  maxConcurrency: number;
+  maxPlanTasks: number;
+  failurePolicy: FailurePolicy;
+}
 
 export interface IntentWorkflowInput {
   intentId: string;
   text: string;
   tenant: string;
   /** Fixed at submission, so a policy change never alters a running intent. */
-  policy: { gateTimeout: Duration; autoApprove: boolean; maxConcurrency: number };
+  policy: IntentPolicy;
 }
 
 export interface IntentOutcome {
@@ -49,50 +57,57 @@ export interface IntentOutcome {
 
 /** An intent, from text to capsule: plan → run tasks → validate → human gate → package. */
 export async function intentWorkflow(input: IntentWorkflowInput): Promise<IntentOutcome> {
+  const { policy } = input;
   const state: IntentState = { intentId: input.intentId, status: 'RECEIVED', tasks: [] };
+  // Everything the intent does runs in this scope, so a cancel request can stop it from a handler.
+  const body = new CancellationScope();
   let seq = 0;
   let decision: DecisionRecord | undefined;
+  let cancelRequest: CancelRequest | undefined;
 
-  const decide = (record: DecisionRecord): DecisionRecord => {
-    decision = record;
-    return record;
-  };
   setHandler(statusQuery, () => state);
-  setHandler(submitDecisionUpdate, (input) => decide({ ...DecisionInput.parse(input), via: 'update' }), {
-    validator: (input) => {
+  setHandler(submitDecisionUpdate, (d) => (decision = { ...DecisionInput.parse(d), via: 'update' }), {
+    validator: (d) => {
       assertAwaitingDecision(state, decision);
-      const parsed = DecisionInput.safeParse(input);
+      const parsed = DecisionInput.safeParse(d);
       if (!parsed.success) {
-        throw ApplicationFailure.nonRetryable(
-          parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-          'InvalidDecision',
-        );
+        const reasons = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+        throw ApplicationFailure.nonRetryable(reasons, 'InvalidDecision');
       }
     },
   });
-  setHandler(decisionSignal, (input) => {
-    const parsed = DecisionInput.safeParse(input);
+  setHandler(decisionSignal, (d) => {
+    const parsed = DecisionInput.safeParse(d);
     if (state.gate?.state !== 'open' || decision || !parsed.success) {
       log.warn('decision signal ignored', { status: state.status, valid: parsed.success });
       return;
     }
-    decide({ ...parsed.data, via: 'signal' });
+    decision = { ...parsed.data, via: 'signal' };
   });
+  setHandler(
+    cancelIntentUpdate,
+    (request) => {
+      cancelRequest = request;
+      body.cancel();
+      return { status: state.status };
+    },
+    {
+      validator: (_request) => {
+        if (terminalStatuses.includes(state.status) || state.status === 'PACKAGING' || cancelRequest) {
+          throw ApplicationFailure.nonRetryable(
+            `intent is ${cancelRequest ? 'already being cancelled' : state.status}; it can no longer be cancelled`,
+            'NotCancellable',
+          );
+        }
+      },
+    },
+  );
 
   /** Moves the intent to its next status everywhere people look: query, Web UI, read model. */
-  async function advance(
-    status: IntentStatus,
-    step: Omit<Partial<IntentProjection>, 'intentId' | 'seq' | 'status'> = {},
-  ) {
+  async function advance(status: IntentStatus, step: Omit<Partial<IntentProjection>, 'intentId' | 'seq' | 'status'> = {}) {
     state.status = status;
     state.reason = step.reason;
-    const done = state.tasks.filter((t) => t.state === 'COMPLETED').length;
-    upsertSearchAttributes([
-      { key: QlpStatus, value: status },
-      { key: QlpGatePending, value: status === 'AWAITING_APPROVAL' },
-      { key: QlpTasksDone, value: done },
-    ]);
-    setCurrentDetails(renderDetails(state));
+    publishProgress();
     await recordIntent({
       intentId: input.intentId,
       seq: ++seq,
@@ -102,125 +117,170 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
     });
   }
 
-  try {
-    await advance('PLANNING');
-    const plan = await parseIntent.executeWithOptions({ ...agentActivity, summary: 'Plan the intent into tasks' }, [
-      { intentId: input.intentId, text: input.text },
+  function publishProgress() {
+    const done = state.tasks.filter((t) => t.state === 'COMPLETED').length;
+    upsertSearchAttributes([
+      { key: QlpStatus, value: state.status },
+      { key: QlpGatePending, value: state.status === 'AWAITING_APPROVAL' },
+      { key: QlpTasksDone, value: done },
+      { key: QlpProgress, value: state.tasks.length ? Math.floor((100 * done) / state.tasks.length) : 0 },
     ]);
-    state.plan = { planner: plan.planner, projectName: plan.projectName };
-    state.tasks = plan.tasks.map((task) => ({ id: task.id, type: task.type, state: 'PENDING' }));
-    await advance('EXECUTING', { plan });
+    setCurrentDetails(renderDetails(state));
+  }
 
-    const artifacts = await runTasks(plan);
+  try {
+    return await body.run(async () => {
+      await advance('PLANNING');
+      const plan = await parseIntent.executeWithOptions({ ...agentActivity, summary: 'Plan the intent into tasks' }, [
+        { intentId: input.intentId, text: input.text },
+      ]);
+      if (plan.tasks.length > policy.maxPlanTasks) {
+        throw ApplicationFailure.nonRetryable(
+          `the plan has ${plan.tasks.length} tasks; the limit is ${policy.maxPlanTasks} (MAX_PLAN_TASKS)`,
+          'PlanTooLarge',
+        );
+      }
+      state.plan = { planner: plan.planner, projectName: plan.projectName };
+      state.tasks = plan.tasks.map((task) => ({ id: task.id, type: task.type, state: 'PENDING' }));
+      await advance('EXECUTING', { plan });
 
-    await advance('VALIDATING');
-    const validation = await validateProject.executeWithOptions(
-      { ...ioActivity, summary: 'Type-check the generated project' },
-      [{ intentId: input.intentId, artifacts }],
-    );
-    state.validation = validation;
+      const artifacts = await runTasks(plan);
 
-    const approval = await awaitDecision(validation);
-    if (approval.decision === 'reject') {
-      await advance('REJECTED', {
-        reason: approval.reason,
+      await advance('VALIDATING');
+      const validation = await validateProject.executeWithOptions(
+        { ...ioActivity, summary: 'Type-check the generated project' },
+        [{ intentId: input.intentId, artifacts }],
+      );
+      state.validation = validation;
+
+      const approval = await awaitDecision(validation);
+      if (approval.decision === 'reject') {
+        await advance('REJECTED', {
+          reason: approval.reason,
+          gate: state.gate,
+          audit: { type: 'intent.rejected', actor: approval.approver, data: { via: approval.via } },
+        });
+        return { status: 'REJECTED', reason: approval.reason };
+      }
+
+      await advance('PACKAGING', {
         gate: state.gate,
-        audit: { type: 'intent.rejected', actor: approval.approver, data: { via: approval.via } },
+        audit: { type: 'intent.approved', actor: approval.approver, data: { via: approval.via, reason: approval.reason } },
       });
-      return { status: 'REJECTED', reason: approval.reason };
-    }
-
-    await advance('PACKAGING', {
-      gate: state.gate,
-      audit: {
-        type: 'intent.approved',
-        actor: approval.approver,
-        data: { via: approval.via, reason: approval.reason },
-      },
+      const { workflowId, runId } = workflowInfo();
+      const capsule = await packageCapsule.executeWithOptions(
+        { ...ioActivity, summary: 'Build the capsule and upload it' },
+        [
+          {
+            capsuleId: uuid4(),
+            intentId: input.intentId,
+            intentText: input.text,
+            version: 1,
+            plan,
+            artifacts,
+            validation,
+            approval,
+            workflow: { workflowId, runId },
+          },
+        ],
+      );
+      state.capsule = capsule;
+      await advance('COMPLETED', { capsule });
+      return { status: 'COMPLETED', capsule };
     });
-    const { workflowId, runId } = workflowInfo();
-    const capsule = await packageCapsule.executeWithOptions(
-      { ...ioActivity, summary: 'Build the capsule and upload it' },
-      [
-        {
-          capsuleId: uuid4(),
-          intentId: input.intentId,
-          intentText: input.text,
-          version: 1,
-          plan,
-          artifacts,
-          validation,
-          approval,
-          workflow: { workflowId, runId },
-        },
-      ],
-    );
-    state.capsule = capsule;
-    await advance('COMPLETED', { capsule });
-    return { status: 'COMPLETED', capsule };
   } catch (error) {
     if (isCancellation(error)) {
-      await CancellationScope.nonCancellable(() => advance('CANCELLED', { reason: 'cancelled by request' }));
+      const by = cancelRequest?.requestedBy ?? 'Temporal cancel request';
+      const reason = `cancelled by ${by}${cancelRequest?.reason ? `: ${cancelRequest.reason}` : ''}`;
+      await CancellationScope.nonCancellable(() =>
+        advance('CANCELLED', { reason, audit: { type: 'intent.cancelled', actor: by } }),
+      );
       throw error;
     }
     await advance('FAILED', { reason: failureMessage(error) });
     throw error;
   }
 
+  /** Runs the plan's tasks as child workflows; fails the intent by the policy if any task fails. */
   async function runTasks(plan: Plan): Promise<ArtifactRef[]> {
-    const { workflowId } = workflowInfo();
-    const results = await runDag<ArtifactRef>(
-      plan.tasks,
-      async (task, done) => {
-        setTaskState(task.id, 'RUNNING');
-        const artifact = await executeChild(taskWorkflow, {
-          workflowId: `${workflowId}/task-${task.id}`,
-          staticSummary: `${task.type}: ${task.description}`,
-          staticDetails: task.dependencies.length ? `after ${task.dependencies.join(', ')}` : 'no dependencies',
-          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-          args: [
-            {
-              intentId: input.intentId,
-              intentText: input.text,
-              projectName: plan.projectName,
-              task,
-              dependencies: task.dependencies.map((dep) => done.get(dep)!),
-            },
-          ],
-        }).catch((error: unknown) => {
-          setTaskState(task.id, isCancellation(error) ? 'CANCELLED' : 'FAILED', failureMessage(error));
-          throw error;
-        });
-        setTaskState(task.id, 'COMPLETED');
-        return artifact;
-      },
-      input.policy.maxConcurrency,
+    const tasksScope = new CancellationScope();
+    const outcome = await runDag<ArtifactRef>(plan.tasks, (task, done) => runTask(plan, task, done), {
+      maxConcurrency: policy.maxConcurrency,
+      failurePolicy: policy.failurePolicy,
+      isCancellation,
+      scope: { run: (fn) => tasksScope.run(fn), cancel: () => tasksScope.cancel() },
+    });
+    const failed = [...outcome.failed].map(([id, error]) => `${id}: ${failureMessage(error)}`);
+    if (failed.length === 0) return plan.tasks.map((task) => outcome.results.get(task.id)!);
+
+    // Tasks that never started get their final state here; running ones recorded their own.
+    const notStarted = state.tasks.filter((t) => t.state === 'PENDING');
+    for (const task of notStarted) {
+      const final: TaskState = outcome.skipped.includes(task.id) ? 'SKIPPED' : 'CANCELLED';
+      setTaskState(task.id, { state: final });
+      await recordTask({ intentId: input.intentId, taskId: task.id, seq: 2, state: final });
+    }
+    if (policy.failurePolicy === 'fail-fast') {
+      const cancelled = outcome.cancelled.length + notStarted.length;
+      throw ApplicationFailure.nonRetryable(
+        `task ${failed[0]}${cancelled ? `; ${cancelled} other task(s) cancelled (fail-fast)` : ''}`,
+        'TaskFailed',
+      );
+    }
+    throw ApplicationFailure.nonRetryable(
+      `partial failure: ${failed.length} of ${plan.tasks.length} tasks failed (${failed.join('; ')})` +
+        (outcome.skipped.length ? `; skipped because they depend on a failed task: ${outcome.skipped.join(', ')}` : ''),
+      'PartialFailure',
     );
-    return plan.tasks.map((task) => results.get(task.id)!);
   }
 
-  function setTaskState(taskId: string, taskState: IntentState['tasks'][number]['state'], error?: string) {
+  async function runTask(plan: Plan, task: PlannedTask, done: ReadonlyMap<string, ArtifactRef>): Promise<ArtifactRef> {
+    setTaskState(task.id, { state: 'RUNNING' });
+    try {
+      const artifact = await executeChild(taskWorkflow, {
+        workflowId: `${workflowInfo().workflowId}/task-${task.id}`,
+        staticSummary: `${task.type}: ${task.description}`,
+        staticDetails: task.dependencies.length ? `after ${task.dependencies.join(', ')}` : 'no dependencies',
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        args: [
+          {
+            intentId: input.intentId,
+            intentText: input.text,
+            projectName: plan.projectName,
+            task,
+            dependencies: task.dependencies.map((dep) => done.get(dep)!),
+          },
+        ],
+      });
+      const { attempt, startedAt, finishedAt } = artifact.run ?? {};
+      setTaskState(task.id, { state: 'COMPLETED', attempts: attempt, startedAt, finishedAt });
+      return artifact;
+    } catch (error) {
+      setTaskState(task.id, { state: isCancellation(error) ? 'CANCELLED' : 'FAILED', error: failureMessage(error) });
+      throw error;
+    }
+  }
+
+  function setTaskState(taskId: string, update: Partial<TaskProgress>) {
     const task = state.tasks.find((t) => t.id === taskId);
-    if (task) Object.assign(task, { state: taskState, ...(error && { error }) });
-    upsertSearchAttributes([{ key: QlpTasksDone, value: state.tasks.filter((t) => t.state === 'COMPLETED').length }]);
-    setCurrentDetails(renderDetails(state));
+    if (task) Object.assign(task, update);
+    publishProgress();
   }
 
   /** The human gate: waits for a decision, or applies the auto-approve policy or the timeout. */
   async function awaitDecision(validation: ValidationSummary): Promise<DecisionRecord> {
-    if (input.policy.autoApprove && validation.typecheck.status === 'passed') {
+    if (policy.autoApprove && validation.typecheck.status === 'passed') {
       decision = { decision: 'approve', approver: 'policy:auto-approve', reason: 'validation passed', via: 'policy' };
       state.gate = { state: 'decided', decision };
       return decision;
     }
     state.gate = { state: 'open' };
     await advance('AWAITING_APPROVAL', { validation, gate: state.gate });
-    const decided = await condition(() => decision !== undefined, input.policy.gateTimeout);
-    if (!decided) {
+    if (!(await condition(() => decision !== undefined, policy.gateTimeout))) {
       decision = {
         decision: 'reject',
         approver: 'policy:gate-timeout',
-        reason: `no decision within ${String(input.policy.gateTimeout)}`,
+        reason: `no decision within ${String(policy.gateTimeout)}`,
         via: 'timeout',
       };
       state.gate = { state: 'timed_out', decision };

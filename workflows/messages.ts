@@ -12,3 +12,11 @@ export const submitDecisionUpdate = defineUpdate<DecisionRecord, [DecisionInput]
 
 /** The intent as the workflow sees it now: status, tasks, validation, gate, capsule. */
 export const statusQuery = defineQuery<IntentState>('status');
+
+export interface CancelRequest {
+  requestedBy: string;
+  reason?: string;
+}
+
+/** Cancel the intent: running tasks and their activities are cancelled; no capsule is produced. */
+export const cancelIntentUpdate = defineUpdate<{ status: string }, [CancelRequest]>('cancelIntent');

@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
@@ -6,13 +7,13 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
 } from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { ArtifactRef } from '../contracts/artifacts';
 import type { PlannedTask } from '../contracts/plan';
-import { agentActivity, readModelActivity } from './activity-options';
+import { readModelActivity, taskActivity } from './activity-options';
 import { failureMessage } from './failures';
 
-const { runAgent } = proxyActivities<Activities>(agentActivity);
 const { recordTask } = proxyLocalActivities<Activities>(readModelActivity);
 
 export interface TaskWorkflowInput {
@@ -26,39 +27,40 @@ export interface TaskWorkflowInput {
 /** One task of an intent's plan: runs the agent for its type and returns a reference to what it produced. */
 export async function taskWorkflow(input: TaskWorkflowInput): Promise<ArtifactRef> {
   const { intentId, task } = input;
+  const options = taskActivity[task.type];
+  const { runAgent } = proxyActivities<Activities>(options);
   setCurrentDetails(`**${task.type}** task \`${task.id}\`: running the agent`);
   await recordTask({ intentId, taskId: task.id, seq: 1, state: 'RUNNING' });
   try {
-    const artifact = await runAgent.executeWithOptions(
-      { ...agentActivity, summary: `${task.type} agent: ${task.id}` },
-      [
-        {
-          intentId,
-          intentText: input.intentText,
-          projectName: input.projectName,
-          task,
-          dependencies: input.dependencies,
-        },
-      ],
-    );
+    const artifact = await runAgent.executeWithOptions({ ...options, summary: `${task.type} agent: ${task.id}` }, [
+      {
+        intentId,
+        intentText: input.intentText,
+        projectName: input.projectName,
+        task,
+        dependencies: input.dependencies,
+      },
+    ]);
     await recordTask({
       intentId,
       taskId: task.id,
       seq: 2,
       state: 'COMPLETED',
+      attempt: artifact.run.attempt,
       artifact: { manifestKey: artifact.manifestKey, fileCount: artifact.fileCount },
     });
     setCurrentDetails(`**${task.type}** task \`${task.id}\`: produced ${artifact.fileCount} file(s)`);
     return artifact;
   } catch (error) {
     if (isCancellation(error)) {
-      await CancellationScope.nonCancellable(() =>
-        recordTask({ intentId, taskId: task.id, seq: 2, state: 'CANCELLED' }),
-      );
+      await CancellationScope.nonCancellable(() => recordTask({ intentId, taskId: task.id, seq: 2, state: 'CANCELLED' }));
       throw error;
     }
-    const reason = failureMessage(error);
-    await recordTask({ intentId, taskId: task.id, seq: 2, state: 'FAILED', error: reason });
-    throw ApplicationFailure.nonRetryable(`task ${task.id} failed: ${reason}`, 'TaskFailed');
+    const attempts = error instanceof ActivityFailure && error.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED
+      ? options.retry?.maximumAttempts
+      : undefined;
+    const reason = `${failureMessage(error)}${attempts ? ` (after ${attempts} attempts)` : ''}`;
+    await recordTask({ intentId, taskId: task.id, seq: 2, state: 'FAILED', error: reason, attempt: attempts });
+    throw ApplicationFailure.nonRetryable(reason, 'TaskFailed');
   }
 }

@@ -1,10 +1,10 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { DecisionInput } from '../../contracts/decision';
-import { IdempotencyKey, IntentId, ListIntentsQuery, SubmitIntentRequest } from '../../contracts/intent';
+import { CancelIntentRequest, IdempotencyKey, IntentId, ListIntentsQuery, SubmitIntentRequest } from '../../contracts/intent';
 import type { DecisionResponse } from '../../contracts/views';
 import type { ApiDependencies } from '../dependencies';
-import { decideIntent, submitIntent } from '../intent-commands';
+import { cancelIntent, decideIntent, submitIntent } from '../intent-commands';
 import { getIntent, intentView, listIntents } from '../intent-views';
 import { notFound, Problem } from '../problems';
 import { parse } from '../validate';
@@ -58,6 +58,15 @@ export function intentRoutes(deps: ApiDependencies): Router {
       links: { self: `/api/v1/intents/${id}` },
     };
     res.json(response);
+  });
+
+  router.post('/intents/:id/cancel', async (req, res) => {
+    const { id } = parse(IntentPath, req.params, 'path');
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0;
+    if (hasBody) requireJson(req.headers['content-type']);
+    const request = parse(CancelIntentRequest, hasBody ? req.body : {}, 'body');
+    await cancelIntent(deps, id, request);
+    res.status(202).json({ intentId: id, cancelling: true, links: { self: `/api/v1/intents/${id}` } });
   });
 
   return router;

@@ -23,9 +23,9 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-export async function openStack(name: string): Promise<TestStack> {
+export async function openStack(name: string, configure: (config: Config) => Config = (c) => c): Promise<TestStack> {
   const base = loadConfig();
-  const config: Config = { ...base, temporal: { ...base.temporal, taskQueue: `test-${name}-${randomUUID()}` } };
+  const config = configure({ ...base, temporal: { ...base.temporal, taskQueue: `test-${name}-${randomUUID()}` } });
   const db = createDatabase(config.databaseUrl, { maxConnections: 5 });
   const store = new ObjectStore(config.s3);
   const connection = await Connection.connect({ address: config.temporal.address });
@@ -65,7 +65,7 @@ export interface RunningWorker {
 /** Starts a real worker for the stack's task queue, running in the background until stop(). */
 export async function startWorker(
   stack: TestStack,
-  options: Pick<CreateWorkerOptions, 'wrapActivities' | 'shutdownGraceTime'> = {},
+  options: Pick<CreateWorkerOptions, 'wrapActivities' | 'shutdownGraceTime' | 'planner'> = {},
 ): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: stack.config.temporal.address });
   const worker = await createWorker({

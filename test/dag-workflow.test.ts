@@ -1,0 +1,221 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Activities, Planner } from '../activities';
+import type { PlannedTask, TaskType } from '../contracts/plan';
+import type { IntentView } from '../contracts/views';
+import { call } from './support/api';
+import { eventually, openStack, startWorker, type RunningWorker, type TestStack } from './support/stack';
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await openStack('dag', (config) => ({ ...config, dag: { ...config.dag, maxPlanTasks: 12 } }));
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+/** Plans by intent text, so each test chooses its graph. Non-code task types keep their files apart. */
+const plans = new Map<string, PlannedTask[]>();
+const planner: Planner = ({ text }) => {
+  const tasks = plans.get(text);
+  if (!tasks) throw ApplicationFailure.nonRetryable(`no test plan for ${text}`);
+  return { planner: 'test-fixed', projectName: 'dag-test', tasks };
+};
+
+const task = (id: string, dependencies: string[] = [], type: TaskType = 'analyze', priority = 0): PlannedTask => ({
+  id,
+  type,
+  description: `task ${id}`,
+  dependencies,
+  priority,
+});
+
+interface AgentEvent {
+  task: string;
+  event: 'start' | 'end' | 'cancelled';
+  at: number;
+}
+
+/**
+ * A worker whose real agent activity is slowed down or made to fail for chosen tasks, recording when
+ * each ran. Latency heartbeats like a real agent, so cancellation reaches it.
+ */
+async function agentWorker(behaviour: Record<string, { latencyMs?: number; fail?: 'permanent' | 'transient' }>) {
+  const events: AgentEvent[] = [];
+  const worker = await startWorker(stack, {
+    planner,
+    shutdownGraceTime: '1s',
+    wrapActivities: (activities: Activities) => ({
+      ...activities,
+      runAgent: async (input: Parameters<Activities['runAgent']>[0]) => {
+        const id = input.task.id;
+        const { latencyMs = 0, fail } = behaviour[id] ?? {};
+        events.push({ task: id, event: 'start', at: Date.now() });
+        try {
+          const ctx = Context.current();
+          for (const end = Date.now() + latencyMs; Date.now() < end; ) {
+            ctx.heartbeat();
+            await ctx.sleep(Math.min(100, end - Date.now()));
+          }
+        } catch (error) {
+          events.push({ task: id, event: 'cancelled', at: Date.now() });
+          throw error;
+        }
+        if (fail === 'permanent') throw ApplicationFailure.nonRetryable(`${id} cannot be generated`, 'AgentFailed');
+        if (fail === 'transient') throw ApplicationFailure.retryable(`${id} hit a transient error`);
+        const result = await activities.runAgent(input);
+        events.push({ task: id, event: 'end', at: Date.now() });
+        return result;
+      },
+    }),
+  });
+  return { worker, events };
+}
+
+async function submit(text: string, tasks: PlannedTask[], extra: object = {}): Promise<IntentView> {
+  plans.set(text, tasks);
+  const { status, body } = await call<IntentView>(`${stack.apiUrl}/intents`, { body: { text, ...extra } });
+  expect(status).toBe(202);
+  return body;
+}
+
+const read = async (id: string) => (await call<IntentView>(`${stack.apiUrl}/intents/${id}`)).body;
+
+async function until(id: string, statuses: string[], timeoutMs = 30_000): Promise<IntentView> {
+  return eventually(
+    async () => {
+      const intent = await read(id);
+      return statuses.includes(intent.status) ? intent : undefined;
+    },
+    `intent ${id} to reach ${statuses.join(' or ')}`,
+    timeoutMs,
+  );
+}
+
+const taskStates = (intent: IntentView) => Object.fromEntries(intent.tasks!.map((t) => [t.id, t.status]));
+
+let running: RunningWorker | undefined;
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+test('a diamond runs each task only after the tasks it depends on', async () => {
+  const { worker, events } = await agentWorker({ left: { latencyMs: 300 }, right: { latencyMs: 100 } });
+  running = worker;
+  const intent = await submit('diamond', [task('top'), task('left', ['top']), task('right', ['top']), task('bottom', ['left', 'right'])]);
+  await until(intent.id, ['AWAITING_APPROVAL']);
+  const at = (name: string, event: AgentEvent['event']) => events.find((e) => e.task === name && e.event === event)!.at;
+  expect(at('left', 'start')).toBeGreaterThanOrEqual(at('top', 'end'));
+  expect(at('right', 'start')).toBeGreaterThanOrEqual(at('top', 'end'));
+  expect(at('bottom', 'start')).toBeGreaterThanOrEqual(Math.max(at('left', 'end'), at('right', 'end')));
+  expect(Math.abs(at('left', 'start') - at('right', 'start'))).toBeLessThan(500); // siblings ran side by side
+});
+
+test('ten independent tasks with 1 s agents finish in under 3 s', async () => {
+  const ids = Array.from({ length: 10 }, (_, i) => `t${i}`);
+  const { worker, events } = await agentWorker(Object.fromEntries(ids.map((id) => [id, { latencyMs: 1000 }])));
+  running = worker;
+  const intent = await submit('ten wide', ids.map((id) => task(id)));
+  const waiting = await until(intent.id, ['AWAITING_APPROVAL']);
+  const starts = events.filter((e) => e.event === 'start').map((e) => e.at);
+  const ends = events.filter((e) => e.event === 'end').map((e) => e.at);
+  expect(ends).toHaveLength(10);
+  expect(Math.max(...ends) - Math.min(...starts)).toBeLessThan(3000);
+  const tasks = waiting.tasks!;
+  expect(tasks.every((t) => t.status === 'COMPLETED')).toBe(true);
+});
+
+test('fail-fast: a failing task cancels its running siblings and fails the intent naming it', async () => {
+  const { worker, events } = await agentWorker({
+    broken: { latencyMs: 200, fail: 'permanent' },
+    slow1: { latencyMs: 20_000 },
+    slow2: { latencyMs: 20_000 },
+  });
+  running = worker;
+  const intent = await submit('fail fast', [task('broken', [], 'analyze', 9), task('slow1'), task('slow2'), task('after', ['broken'])]);
+  const failed = await until(intent.id, ['FAILED']);
+  expect(failed.statusReason).toBe('task broken: broken cannot be generated; 3 other task(s) cancelled (fail-fast)');
+  expect(taskStates(failed)).toEqual({ broken: 'FAILED', slow1: 'CANCELLED', slow2: 'CANCELLED', after: 'CANCELLED' });
+  await eventually(
+    async () => (events.filter((e) => e.event === 'cancelled').length === 2 ? true : undefined),
+    'the running agents to see the cancellation',
+  );
+  expect(events.filter((e) => e.event === 'cancelled').map((e) => e.task).sort()).toEqual(['slow1', 'slow2']);
+  expect(events.some((e) => e.task === 'after')).toBe(false);
+  expect(failed.capsule).toBeNull();
+});
+
+test('continue: tasks that do not depend on the failure still run, then the intent fails as partial', async () => {
+  const { worker } = await agentWorker({ broken: { fail: 'permanent' }, free: { latencyMs: 500 } });
+  running = worker;
+  const intent = await submit(
+    'keep going',
+    [task('broken'), task('child', ['broken']), task('grandchild', ['child']), task('free'), task('after-free', ['free'])],
+    { failurePolicy: 'continue' },
+  );
+  const failed = await until(intent.id, ['FAILED']);
+  expect(taskStates(failed)).toEqual({
+    broken: 'FAILED',
+    child: 'SKIPPED',
+    grandchild: 'SKIPPED',
+    free: 'COMPLETED',
+    'after-free': 'COMPLETED',
+  });
+  expect(failed.statusReason).toBe(
+    'partial failure: 1 of 5 tasks failed (broken: broken cannot be generated); ' +
+      'skipped because they depend on a failed task: child, grandchild',
+  );
+});
+
+test('a task that exhausts the retries of its type fails the task, not the worker', async () => {
+  const { worker, events } = await agentWorker({ flaky: { fail: 'transient' } });
+  running = worker;
+  const intent = await submit('flaky doc', [task('flaky', [], 'doc')]);
+  const failed = await until(intent.id, ['FAILED'], 20_000);
+  expect(events.filter((e) => e.task === 'flaky' && e.event === 'start')).toHaveLength(3); // doc tasks: 3 attempts
+  expect(failed.statusReason).toBe('task flaky: flaky hit a transient error (after 3 attempts)');
+  // The same worker goes on serving other intents.
+  const next = await submit('after flaky', [task('fine')]);
+  await until(next.id, ['AWAITING_APPROVAL']);
+});
+
+test('cancelling a running intent stops its tasks and their activities; no capsule, and a second cancel is refused', async () => {
+  const { worker, events } = await agentWorker({ long1: { latencyMs: 30_000 }, long2: { latencyMs: 30_000 } });
+  running = worker;
+  const intent = await submit('to cancel', [task('long1'), task('long2'), task('later', ['long1'])]);
+  await eventually(async () => (events.filter((e) => e.event === 'start').length === 2 ? true : undefined), 'both agents running');
+
+  const cancel = await call(`${stack.apiUrl}/intents/${intent.id}/cancel`, { body: { requestedBy: 'ops@example.com', reason: 'wrong spec' } });
+  expect(cancel.status).toBe(202);
+  const cancelled = await until(intent.id, ['CANCELLED']);
+  expect(cancelled.statusReason).toBe('cancelled by ops@example.com: wrong spec');
+  expect(taskStates(cancelled)).toEqual({ long1: 'CANCELLED', long2: 'CANCELLED', later: 'PENDING' });
+  await eventually(async () => (events.filter((e) => e.event === 'cancelled').length === 2 ? true : undefined), 'activities to see the cancellation');
+  expect(cancelled.capsule).toBeNull();
+  const { status } = await stack.temporal.workflow.getHandle(intent.workflowId).describe();
+  expect(status.name).toBe('CANCELLED');
+
+  const again = await call(`${stack.apiUrl}/intents/${intent.id}/cancel`, { body: {} });
+  expect(again.status).toBe(409);
+});
+
+test('cancelling an intent waiting at the gate ends it without a capsule', async () => {
+  const { worker } = await agentWorker({});
+  running = worker;
+  const intent = await submit('cancel at gate', [task('only')]);
+  await until(intent.id, ['AWAITING_APPROVAL']);
+  expect((await call(`${stack.apiUrl}/intents/${intent.id}/cancel`, { method: 'POST' })).status).toBe(202);
+  const cancelled = await until(intent.id, ['CANCELLED']);
+  expect(cancelled.statusReason).toBe('cancelled by api');
+  expect(await stack.db.capsule.count({ where: { intentId: intent.id } })).toBe(0);
+});
+
+test('a plan larger than the limit is refused with a clear reason', async () => {
+  const { worker } = await agentWorker({});
+  running = worker;
+  const intent = await submit('too big', Array.from({ length: 13 }, (_, i) => task(`t${i}`)));
+  const failed = await until(intent.id, ['FAILED']);
+  expect(failed.statusReason).toBe('the plan has 13 tasks; the limit is 12 (MAX_PLAN_TASKS)');
+});
