@@ -9,6 +9,9 @@ export function withRunInfo<A extends unknown[], R extends object>(fn: (...args:
   return async (...args: A): Promise<R & { run: ActivityRun }> => {
     const startedAt = new Date().toISOString();
     const result = await fn(...args);
-    return { ...result, run: { attempt: Context.current().info.attempt, startedAt, finishedAt: new Date().toISOString() } };
+    return {
+      ...result,
+      run: { attempt: Context.current().info.attempt, startedAt, finishedAt: new Date().toISOString() },
+    };
   };
 }

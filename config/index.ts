@@ -56,7 +56,9 @@ export const envSchema = z.object({
   GATE_TIMEOUT: duration.default('7d'),
   MAX_TASK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
   MAX_PLAN_TASKS: z.coerce.number().int().min(1).max(1000).default(200),
-  FAILURE_POLICY: z.enum(['fail-fast', 'continue'], { error: "must be 'fail-fast' or 'continue'" }).default('fail-fast'),
+  FAILURE_POLICY: z
+    .enum(['fail-fast', 'continue'], { error: "must be 'fail-fast' or 'continue'" })
+    .default('fail-fast'),
   AUTO_APPROVE: boolean.default(false),
 });
 

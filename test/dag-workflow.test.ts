@@ -54,7 +54,7 @@ async function agentWorker(behaviour: Record<string, { latencyMs?: number; fail?
         events.push({ task: id, event: 'start', at: Date.now() });
         try {
           const ctx = Context.current();
-          for (const end = Date.now() + latencyMs; Date.now() < end; ) {
+          for (const end = Date.now() + latencyMs; Date.now() < end;) {
             ctx.heartbeat();
             await ctx.sleep(Math.min(100, end - Date.now()));
           }
@@ -104,7 +104,12 @@ afterEach(async () => {
 test('a diamond runs each task only after the tasks it depends on', async () => {
   const { worker, events } = await agentWorker({ left: { latencyMs: 300 }, right: { latencyMs: 100 } });
   running = worker;
-  const intent = await submit('diamond', [task('top'), task('left', ['top']), task('right', ['top']), task('bottom', ['left', 'right'])]);
+  const intent = await submit('diamond', [
+    task('top'),
+    task('left', ['top']),
+    task('right', ['top']),
+    task('bottom', ['left', 'right']),
+  ]);
   await until(intent.id, ['AWAITING_APPROVAL']);
   const at = (name: string, event: AgentEvent['event']) => events.find((e) => e.task === name && e.event === event)!.at;
   expect(at('left', 'start')).toBeGreaterThanOrEqual(at('top', 'end'));
@@ -117,7 +122,10 @@ test('ten independent tasks with 1 s agents finish in under 3 s', async () => {
   const ids = Array.from({ length: 10 }, (_, i) => `t${i}`);
   const { worker, events } = await agentWorker(Object.fromEntries(ids.map((id) => [id, { latencyMs: 1000 }])));
   running = worker;
-  const intent = await submit('ten wide', ids.map((id) => task(id)));
+  const intent = await submit(
+    'ten wide',
+    ids.map((id) => task(id)),
+  );
   const waiting = await until(intent.id, ['AWAITING_APPROVAL']);
   const starts = events.filter((e) => e.event === 'start').map((e) => e.at);
   const ends = events.filter((e) => e.event === 'end').map((e) => e.at);
@@ -134,7 +142,12 @@ test('fail-fast: a failing task cancels its running siblings and fails the inten
     slow2: { latencyMs: 20_000 },
   });
   running = worker;
-  const intent = await submit('fail fast', [task('broken', [], 'analyze', 9), task('slow1'), task('slow2'), task('after', ['broken'])]);
+  const intent = await submit('fail fast', [
+    task('broken', [], 'analyze', 9),
+    task('slow1'),
+    task('slow2'),
+    task('after', ['broken']),
+  ]);
   const failed = await until(intent.id, ['FAILED']);
   expect(failed.statusReason).toBe('task broken: broken cannot be generated; 3 other task(s) cancelled (fail-fast)');
   expect(taskStates(failed)).toEqual({ broken: 'FAILED', slow1: 'CANCELLED', slow2: 'CANCELLED', after: 'CANCELLED' });
@@ -142,7 +155,12 @@ test('fail-fast: a failing task cancels its running siblings and fails the inten
     async () => (events.filter((e) => e.event === 'cancelled').length === 2 ? true : undefined),
     'the running agents to see the cancellation',
   );
-  expect(events.filter((e) => e.event === 'cancelled').map((e) => e.task).sort()).toEqual(['slow1', 'slow2']);
+  expect(
+    events
+      .filter((e) => e.event === 'cancelled')
+      .map((e) => e.task)
+      .sort(),
+  ).toEqual(['slow1', 'slow2']);
   expect(events.some((e) => e.task === 'after')).toBe(false);
   expect(failed.capsule).toBeNull();
 });
@@ -152,7 +170,13 @@ test('continue: tasks that do not depend on the failure still run, then the inte
   running = worker;
   const intent = await submit(
     'keep going',
-    [task('broken'), task('child', ['broken']), task('grandchild', ['child']), task('free'), task('after-free', ['free'])],
+    [
+      task('broken'),
+      task('child', ['broken']),
+      task('grandchild', ['child']),
+      task('free'),
+      task('after-free', ['free']),
+    ],
     { failurePolicy: 'continue' },
   );
   const failed = await until(intent.id, ['FAILED']);
@@ -185,14 +209,22 @@ test('cancelling a running intent stops its tasks and their activities; no capsu
   const { worker, events } = await agentWorker({ long1: { latencyMs: 30_000 }, long2: { latencyMs: 30_000 } });
   running = worker;
   const intent = await submit('to cancel', [task('long1'), task('long2'), task('later', ['long1'])]);
-  await eventually(async () => (events.filter((e) => e.event === 'start').length === 2 ? true : undefined), 'both agents running');
+  await eventually(
+    async () => (events.filter((e) => e.event === 'start').length === 2 ? true : undefined),
+    'both agents running',
+  );
 
-  const cancel = await call(`${stack.apiUrl}/intents/${intent.id}/cancel`, { body: { requestedBy: 'ops@example.com', reason: 'wrong spec' } });
+  const cancel = await call(`${stack.apiUrl}/intents/${intent.id}/cancel`, {
+    body: { requestedBy: 'ops@example.com', reason: 'wrong spec' },
+  });
   expect(cancel.status).toBe(202);
   const cancelled = await until(intent.id, ['CANCELLED']);
   expect(cancelled.statusReason).toBe('cancelled by ops@example.com: wrong spec');
   expect(taskStates(cancelled)).toEqual({ long1: 'CANCELLED', long2: 'CANCELLED', later: 'PENDING' });
-  await eventually(async () => (events.filter((e) => e.event === 'cancelled').length === 2 ? true : undefined), 'activities to see the cancellation');
+  await eventually(
+    async () => (events.filter((e) => e.event === 'cancelled').length === 2 ? true : undefined),
+    'activities to see the cancellation',
+  );
   expect(cancelled.capsule).toBeNull();
   const { status } = await stack.temporal.workflow.getHandle(intent.workflowId).describe();
   expect(status.name).toBe('CANCELLED');
@@ -215,7 +247,10 @@ test('cancelling an intent waiting at the gate ends it without a capsule', async
 test('a plan larger than the limit is refused with a clear reason', async () => {
   const { worker } = await agentWorker({});
   running = worker;
-  const intent = await submit('too big', Array.from({ length: 13 }, (_, i) => task(`t${i}`)));
+  const intent = await submit(
+    'too big',
+    Array.from({ length: 13 }, (_, i) => task(`t${i}`)),
+  );
   const failed = await until(intent.id, ['FAILED']);
   expect(failed.statusReason).toBe('the plan has 13 tasks; the limit is 12 (MAX_PLAN_TASKS)');
 });

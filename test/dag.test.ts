@@ -19,7 +19,9 @@ function testScope(): TaskScope & { cancelledCount: number } {
     run<T>(fn: () => Promise<T>) {
       return new Promise<T>((resolve, reject) => {
         waiting.add(reject);
-        fn().then(resolve, reject).finally(() => waiting.delete(reject));
+        fn()
+          .then(resolve, reject)
+          .finally(() => waiting.delete(reject));
       });
     },
     cancel() {
@@ -64,7 +66,10 @@ async function run(tasks: PlannedTask[], opts: DagOptions, failing: string[] = [
 }
 
 test('a diamond runs each task only after its dependencies', async () => {
-  const { started, outcome } = await run([task('d', ['b', 'c']), task('b', ['a']), task('c', ['a']), task('a')], options());
+  const { started, outcome } = await run(
+    [task('d', ['b', 'c']), task('b', ['a']), task('c', ['a']), task('a')],
+    options(),
+  );
   expect(started[0]).toBe('a');
   expect(started.slice(1, 3).sort()).toEqual(['b', 'c']);
   expect(started[3]).toBe('d');

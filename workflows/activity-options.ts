@@ -18,7 +18,11 @@ export const taskActivity: Record<TaskType, ActivityOptions> = {
   codegen: agentActivity,
   test: { ...agentActivity, startToCloseTimeout: '10 minutes', retry: { ...agentActivity.retry, maximumAttempts: 3 } },
   infra: { ...agentActivity, startToCloseTimeout: '5 minutes', retry: { ...agentActivity.retry, maximumAttempts: 3 } },
-  analyze: { ...agentActivity, startToCloseTimeout: '5 minutes', retry: { ...agentActivity.retry, maximumAttempts: 3 } },
+  analyze: {
+    ...agentActivity,
+    startToCloseTimeout: '5 minutes',
+    retry: { ...agentActivity.retry, maximumAttempts: 3 },
+  },
   doc: { ...agentActivity, startToCloseTimeout: '5 minutes', retry: { ...agentActivity.retry, maximumAttempts: 3 } },
 };
 

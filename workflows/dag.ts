@@ -73,7 +73,7 @@ export async function runDag<R>(
 
   function skipBlocked() {
     // Repeat until stable: skipping a task can block the tasks that depend on it.
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const task of pending.filter(blocked)) {
         pending.splice(pending.indexOf(task), 1);

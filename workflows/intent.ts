@@ -104,7 +104,10 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
   );
 
   /** Moves the intent to its next status everywhere people look: query, Web UI, read model. */
-  async function advance(status: IntentStatus, step: Omit<Partial<IntentProjection>, 'intentId' | 'seq' | 'status'> = {}) {
+  async function advance(
+    status: IntentStatus,
+    step: Omit<Partial<IntentProjection>, 'intentId' | 'seq' | 'status'> = {},
+  ) {
     state.status = status;
     state.reason = step.reason;
     publishProgress();
@@ -165,7 +168,11 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
 
       await advance('PACKAGING', {
         gate: state.gate,
-        audit: { type: 'intent.approved', actor: approval.approver, data: { via: approval.via, reason: approval.reason } },
+        audit: {
+          type: 'intent.approved',
+          actor: approval.approver,
+          data: { via: approval.via, reason: approval.reason },
+        },
       });
       const { workflowId, runId } = workflowInfo();
       const capsule = await packageCapsule.executeWithOptions(

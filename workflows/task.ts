@@ -53,12 +53,15 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<ArtifactRe
     return artifact;
   } catch (error) {
     if (isCancellation(error)) {
-      await CancellationScope.nonCancellable(() => recordTask({ intentId, taskId: task.id, seq: 2, state: 'CANCELLED' }));
+      await CancellationScope.nonCancellable(() =>
+        recordTask({ intentId, taskId: task.id, seq: 2, state: 'CANCELLED' }),
+      );
       throw error;
     }
-    const attempts = error instanceof ActivityFailure && error.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED
-      ? options.retry?.maximumAttempts
-      : undefined;
+    const attempts =
+      error instanceof ActivityFailure && error.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED
+        ? options.retry?.maximumAttempts
+        : undefined;
     const reason = `${failureMessage(error)}${attempts ? ` (after ${attempts} attempts)` : ''}`;
     await recordTask({ intentId, taskId: task.id, seq: 2, state: 'FAILED', error: reason, attempt: attempts });
     throw ApplicationFailure.nonRetryable(reason, 'TaskFailed');

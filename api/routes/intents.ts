@@ -1,7 +1,13 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { DecisionInput } from '../../contracts/decision';
-import { CancelIntentRequest, IdempotencyKey, IntentId, ListIntentsQuery, SubmitIntentRequest } from '../../contracts/intent';
+import {
+  CancelIntentRequest,
+  IdempotencyKey,
+  IntentId,
+  ListIntentsQuery,
+  SubmitIntentRequest,
+} from '../../contracts/intent';
 import type { DecisionResponse } from '../../contracts/views';
 import type { ApiDependencies } from '../dependencies';
 import { cancelIntent, decideIntent, submitIntent } from '../intent-commands';
