@@ -30,6 +30,7 @@ export function intentView(deps: ApiDependencies, row: IntentRow): IntentView {
           dependencies: task.dependencies,
           status: task.status,
           fileCount: task.fileCount,
+          attempts: task.attempts,
           error: task.error,
           startedAt: task.startedAt?.toISOString() ?? null,
           finishedAt: task.finishedAt?.toISOString() ?? null,

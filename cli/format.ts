@@ -97,8 +97,15 @@ export function renderIntent(intent: IntentView, options: RenderOptions = plain)
 
   lines.push('', `Tasks (${taskProgress(intent.tasks)})`);
   if (intent.tasks && intent.tasks.length > 0) {
-    const rows = intent.tasks.map((t) => [t.id, t.type, t.status, t.fileCount === null ? '-' : String(t.fileCount)]);
-    const body = table(['ID', 'TYPE', 'STATUS', 'FILES'], rows, (_row, col, cell) =>
+    const rows = intent.tasks.map((t) => [
+      t.id,
+      t.type,
+      t.status,
+      t.attempts ? String(t.attempts) : '-',
+      taskDuration(t),
+      t.fileCount === null ? '-' : String(t.fileCount),
+    ]);
+    const body = table(['ID', 'TYPE', 'STATUS', 'ATTEMPTS', 'TIME', 'FILES'], rows, (_row, col, cell) =>
       col === 2 ? paint(cell, taskTone(cell.trim()), options) : cell,
     );
     lines.push(indent(body));
@@ -204,6 +211,14 @@ function indent(text: string): string {
 }
 
 /** One line per change while waiting: "EXECUTING, 1/3 tasks done". */
+/** How long a task ran (or has been running, from its start to now). */
+function taskDuration(task: TaskView, now = Date.now()): string {
+  if (!task.startedAt) return '-';
+  const ms = (task.finishedAt ? Date.parse(task.finishedAt) : now) - Date.parse(task.startedAt);
+  const text = ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+  return task.finishedAt ? text : `${text}…`;
+}
+
 export function progressLine(intent: IntentView): string {
   const reason = intent.statusReason ? ` (${intent.statusReason})` : '';
   return `${intent.status}${reason}, ${taskProgress(intent.tasks)}`;

@@ -12,6 +12,8 @@ export const TaskView = z.object({
   dependencies: z.array(z.string()),
   status: z.enum(['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']),
   fileCount: z.number().int().nullable(),
+  /** Attempts the task's agent took (0 until it finishes). */
+  attempts: z.number().int(),
   error: z.string().nullable(),
   startedAt: timestamp.nullable(),
   finishedAt: timestamp.nullable(),

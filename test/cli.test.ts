@@ -151,9 +151,10 @@ const sampleIntent: IntentView = {
       dependencies: [],
       status: 'COMPLETED',
       fileCount: 1,
+      attempts: 2,
       error: null,
-      startedAt: null,
-      finishedAt: null,
+      startedAt: '2026-11-28T18:42:20.000Z',
+      finishedAt: '2026-11-28T18:42:21.500Z',
     },
     {
       id: 'check',
@@ -162,6 +163,7 @@ const sampleIntent: IntentView = {
       dependencies: ['module'],
       status: 'FAILED',
       fileCount: null,
+      attempts: 0,
       error: 'generator crashed',
       startedAt: null,
       finishedAt: null,
@@ -205,7 +207,7 @@ describe('renderIntent', () => {
     expect(text).toContain('Text:       Build a greeting service for new users');
     expect(text).toContain('Tasks (1/2 tasks done, 1 failed)');
     expect(text).toMatch(
-      /ID\s+TYPE\s+STATUS\s+FILES\n\s+module\s+codegen\s+COMPLETED\s+1\n\s+check\s+test\s+FAILED\s+-/,
+      /ID\s+TYPE\s+STATUS\s+ATTEMPTS\s+TIME\s+FILES\n\s+module\s+codegen\s+COMPLETED\s+2\s+1\.5 s\s+1\n\s+check\s+test\s+FAILED\s+-\s+-\s+-/,
     );
     expect(text).toContain('check: generator crashed');
     expect(text).toContain('Validation: typecheck failed, 1 error, 2 files checked');

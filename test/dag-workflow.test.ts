@@ -1,7 +1,6 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Activities, Planner } from '../activities';
-import type { PlannedTask, TaskType } from '../contracts/plan';
+import type { PlannedTask } from '../contracts/plan';
 import type { IntentView } from '../contracts/views';
+import { fixedPlanner, instrumentAgents, task, type AgentBehaviour, type AgentEvent } from './support/agents';
 import { call } from './support/api';
 import { eventually, openStack, startWorker, type RunningWorker, type TestStack } from './support/stack';
 
@@ -15,60 +14,15 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** Plans by intent text, so each test chooses its graph. Non-code task types keep their files apart. */
 const plans = new Map<string, PlannedTask[]>();
-const planner: Planner = ({ text }) => {
-  const tasks = plans.get(text);
-  if (!tasks) throw ApplicationFailure.nonRetryable(`no test plan for ${text}`);
-  return { planner: 'test-fixed', projectName: 'dag-test', tasks };
-};
 
-const task = (id: string, dependencies: string[] = [], type: TaskType = 'analyze', priority = 0): PlannedTask => ({
-  id,
-  type,
-  description: `task ${id}`,
-  dependencies,
-  priority,
-});
-
-interface AgentEvent {
-  task: string;
-  event: 'start' | 'end' | 'cancelled';
-  at: number;
-}
-
-/**
- * A worker whose real agent activity is slowed down or made to fail for chosen tasks, recording when
- * each ran. Latency heartbeats like a real agent, so cancellation reaches it.
- */
-async function agentWorker(behaviour: Record<string, { latencyMs?: number; fail?: 'permanent' | 'transient' }>) {
+/** A worker whose real agents are slowed down or made to fail for chosen tasks. */
+async function agentWorker(behaviour: AgentBehaviour) {
   const events: AgentEvent[] = [];
   const worker = await startWorker(stack, {
-    planner,
+    planner: fixedPlanner(plans),
     shutdownGraceTime: '1s',
-    wrapActivities: (activities: Activities) => ({
-      ...activities,
-      runAgent: async (input: Parameters<Activities['runAgent']>[0]) => {
-        const id = input.task.id;
-        const { latencyMs = 0, fail } = behaviour[id] ?? {};
-        events.push({ task: id, event: 'start', at: Date.now() });
-        try {
-          const ctx = Context.current();
-          for (const end = Date.now() + latencyMs; Date.now() < end;) {
-            ctx.heartbeat();
-            await ctx.sleep(Math.min(100, end - Date.now()));
-          }
-        } catch (error) {
-          events.push({ task: id, event: 'cancelled', at: Date.now() });
-          throw error;
-        }
-        if (fail === 'permanent') throw ApplicationFailure.nonRetryable(`${id} cannot be generated`, 'AgentFailed');
-        if (fail === 'transient') throw ApplicationFailure.retryable(`${id} hit a transient error`);
-        const result = await activities.runAgent(input);
-        events.push({ task: id, event: 'end', at: Date.now() });
-        return result;
-      },
-    }),
+    wrapActivities: instrumentAgents(behaviour, events),
   });
   return { worker, events };
 }
@@ -132,7 +86,7 @@ test('ten independent tasks with 1 s agents finish in under 3 s', async () => {
   expect(ends).toHaveLength(10);
   expect(Math.max(...ends) - Math.min(...starts)).toBeLessThan(3000);
   const tasks = waiting.tasks!;
-  expect(tasks.every((t) => t.status === 'COMPLETED')).toBe(true);
+  expect(tasks.every((t) => t.status === 'COMPLETED' && t.attempts === 1 && t.startedAt && t.finishedAt)).toBe(true);
 });
 
 test('fail-fast: a failing task cancels its running siblings and fails the intent naming it', async () => {
@@ -200,6 +154,7 @@ test('a task that exhausts the retries of its type fails the task, not the worke
   const failed = await until(intent.id, ['FAILED'], 20_000);
   expect(events.filter((e) => e.task === 'flaky' && e.event === 'start')).toHaveLength(3); // doc tasks: 3 attempts
   expect(failed.statusReason).toBe('task flaky: flaky hit a transient error (after 3 attempts)');
+  expect(failed.tasks![0]).toMatchObject({ status: 'FAILED', attempts: 3 });
   // The same worker goes on serving other intents.
   const next = await submit('after flaky', [task('fine')]);
   await until(next.id, ['AWAITING_APPROVAL']);

@@ -1,0 +1,30 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from './support/stack';
+
+// Histories recorded from representative intents (test/fixtures/histories/record.ts). Replaying them
+// against today's workflow code fails on any change that is not replay-safe: such changes need
+// patched()/deprecatePatch() (docs/workflow-versioning.md).
+const dir = join(__dirname, 'fixtures', 'histories');
+const workflowIds = JSON.parse(readFileSync(join(dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
+const fixtures = Object.keys(workflowIds).sort();
+
+test('the recorded histories cover success, gate wait, task failure, partial failure and cancellation', () => {
+  expect(fixtures).toEqual([
+    'cancelled',
+    'completed',
+    'gate-wait',
+    'partial-failure-continue',
+    'task-failure-fail-fast',
+  ]);
+  expect(readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'workflow-ids.json').length).toBe(fixtures.length);
+});
+
+test.each(fixtures)('%s replays without nondeterminism', async (name) => {
+  const history = historyFromJSON(JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')));
+  await expect(
+    Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowIds[name]),
+  ).resolves.toBeUndefined();
+});
