@@ -3,26 +3,43 @@ import { posix } from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ObjectStore } from '../adapters/storage/s3';
 import type { ArtifactManifest, ArtifactRef, FileEntry } from '../contracts/artifacts';
-import type { GeneratedFile } from './agents/skeleton';
+import type { GeneratedFile } from './agents/generated-file';
 
 export const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 export const intentPrefix = (intentId: string) => `intents/${intentId}`;
 const taskPrefix = (intentId: string, taskId: string) => `${intentPrefix(intentId)}/tasks/${taskId}`;
 
+const MAX_PATH = 200;
+const MAX_DEPTH = 10;
+const RESERVED_SEGMENTS = new Set(['.git', 'node_modules', '.ssh']);
+
+/** Why a generated path is unsafe, or undefined when it is a plain relative path inside the project. */
+export function unsafePathReason(path: string): string | undefined {
+  if (path.length === 0) return 'is empty';
+  if (path.length > MAX_PATH) return `is longer than ${MAX_PATH} characters`;
+  if ([...path].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f))
+    return 'contains control characters';
+  if (path.includes('\\')) return 'contains a backslash';
+  if (posix.isAbsolute(path)) return 'is absolute';
+  if (/^[A-Za-z]:/.test(path) || path.includes(':')) return 'contains a drive letter or colon';
+  if (path.startsWith('~')) return 'starts with ~';
+  if (path.split('/').includes('..')) return 'climbs out of the project (..)';
+  if (posix.normalize(path) !== path || path.endsWith('/') || path === '.')
+    return 'is not a normalised relative file path';
+  const segments = path.split('/');
+  if (segments.length > MAX_DEPTH) return `is nested deeper than ${MAX_DEPTH} levels`;
+  const reserved = segments.find((segment) => RESERVED_SEGMENTS.has(segment));
+  if (reserved) return `writes into ${reserved}/`;
+  if (segments.some((segment) => segment.length > 100)) return 'has a segment longer than 100 characters';
+  return undefined;
+}
+
 /** Generated paths are untrusted: relative, normalised, inside the project. */
 export function assertSafePath(path: string): void {
-  const normalised = posix.normalize(path);
-  if (
-    path.length === 0 ||
-    path.length > 255 ||
-    path.includes('\\') ||
-    path.includes('\0') ||
-    posix.isAbsolute(path) ||
-    normalised !== path ||
-    normalised.split('/').includes('..')
-  ) {
-    throw ApplicationFailure.nonRetryable(`unsafe output path ${JSON.stringify(path)}`, 'UnsafeOutputPath');
+  const reason = unsafePathReason(path);
+  if (reason) {
+    throw ApplicationFailure.nonRetryable(`unsafe output path ${JSON.stringify(path)}: ${reason}`, 'UnsafeOutputPath');
   }
 }
 

@@ -1,29 +1,42 @@
 import type { Database } from '../adapters/db/client';
+import { LlmGateway, type LlmConfig } from '../adapters/llm';
 import type { ObjectStore } from '../adapters/storage/s3';
+import { loadConfig } from '../config';
 import type { Plan } from '../contracts/plan';
 import { createAgentActivities } from './agents/run-agent';
 import { createPackagingActivities } from './packaging';
-import { type ParseIntentInput, planIntent } from './planning';
+import { createPlanningActivities, type ParseIntentInput } from './planning';
 import { createReadModelActivities } from './read-model';
 import { withRunInfo } from './run-info';
 import { createValidationActivities } from './validation';
 
-/** Turns intent text into a plan. The skeleton planner by default; benchmarks and tests pass fixed shapes. */
+/** Turns intent text into a plan. Benchmarks and tests pass fixed shapes; otherwise the LLM or offline planner. */
 export type Planner = (input: ParseIntentInput) => Plan | Promise<Plan>;
 
 export interface ActivityDependencies {
   db: Database;
   store: ObjectStore;
+  /** A fixed-shape planner (tests, benchmarks); its tasks get the skeleton fixture agents unless an LLM is configured. */
   planner?: Planner;
+  /** LLM providers, limits, cache and default budget; the worker's environment when absent. */
+  llm?: LlmConfig;
 }
 
 /** Every activity the workers register, built over real adapters (tests pass test settings, not mocks). */
-export function createActivities({ db, store, planner = planIntent }: ActivityDependencies) {
+export function createActivities({ db, store, planner, llm = loadConfig().llm }: ActivityDependencies) {
+  const gateway = new LlmGateway(db, llm);
+  const planning = createPlanningActivities({ gateway, store, defaultBudget: llm.budget });
+  const agents = createAgentActivities({
+    store,
+    gateway,
+    defaultBudget: llm.budget,
+    fixtureAgents: planner !== undefined,
+  });
   return {
     async parseIntent(input: ParseIntentInput): Promise<Plan> {
-      return planner(input);
+      return planner ? planner(input) : planning.parseIntent(input);
     },
-    runAgent: withRunInfo(createAgentActivities(store).runAgent),
+    runAgent: withRunInfo(agents.runAgent),
     ...createValidationActivities(store),
     ...createPackagingActivities(store),
     ...createReadModelActivities(db),

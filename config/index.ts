@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { llmEnvShape, toLlmConfig, type LlmConfig } from '../adapters/llm/config';
 
 /**
  * The one place where the environment becomes typed configuration.
@@ -60,6 +61,9 @@ export const envSchema = z.object({
     .enum(['fail-fast', 'continue'], { error: "must be 'fail-fast' or 'continue'" })
     .default('fail-fast'),
   AUTO_APPROVE: boolean.default(false),
+
+  // LLM providers, cache and budgets (adapters/llm/config.ts, docs/llm.md).
+  ...llmEnvShape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -87,6 +91,8 @@ export interface Config {
   };
   api: { host: string; port: number; bodyLimit: string; publicUrl: string };
   gate: { timeout: string; autoApprove: boolean };
+  /** LLM providers in failover order (empty: the offline catalogue), limits, cache and the default budget. */
+  llm: LlmConfig;
   /** How an intent's task graph runs; fixed per intent when it is submitted. */
   dag: { maxConcurrency: number; maxPlanTasks: number; failurePolicy: 'fail-fast' | 'continue' };
 }
@@ -113,6 +119,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  const llm = toLlmConfig(e);
+  if ('issues' in llm) throw new ConfigError(llm.issues);
   return {
     dataDir: resolve(e.QLP_DATA_DIR),
     toolsDir: resolve(e.QLP_TOOLS_DIR),
@@ -140,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       publicUrl: e.QLP_API_URL.replace(/\/$/, ''),
     },
     gate: { timeout: e.GATE_TIMEOUT, autoApprove: e.AUTO_APPROVE },
+    llm: llm.config,
     dag: { maxConcurrency: e.MAX_TASK_CONCURRENCY, maxPlanTasks: e.MAX_PLAN_TASKS, failurePolicy: e.FAILURE_POLICY },
   };
 }

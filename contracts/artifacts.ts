@@ -1,3 +1,5 @@
+import type { LlmUsage } from './usage';
+
 /** A file a task produced; its content lives in S3 under the task's prefix. */
 export interface FileEntry {
   path: string;
@@ -14,6 +16,10 @@ export interface ArtifactRef {
   bytes: number;
   /** How the producing activity ran: its attempt number and wall-clock times. */
   run?: ActivityRun;
+  /** Which agent produced it, e.g. `llm codegen/v1` or `offline-catalogue-v1 rest-crud-service`. */
+  generator?: string;
+  /** What the agent's LLM calls consumed; the workflow adds it to the intent's spend. */
+  usage?: LlmUsage;
 }
 
 export interface ActivityRun {

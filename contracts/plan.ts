@@ -1,3 +1,5 @@
+import type { LlmUsage } from './usage';
+
 export const taskTypes = ['codegen', 'test', 'infra', 'analyze', 'doc'] as const;
 export type TaskType = (typeof taskTypes)[number];
 
@@ -8,6 +10,8 @@ export interface PlannedTask {
   dependencies: string[];
   /** Higher runs first among tasks that are ready at the same time. */
   priority: number;
+  /** Planner-specific details: planned output paths (LLM), catalogue kind and parameters (offline). JSON only. */
+  metadata?: Record<string, unknown>;
 }
 
 export interface Plan {
@@ -16,4 +20,8 @@ export interface Plan {
   /** Short machine-friendly name for the project, used for file and capsule names. */
   projectName: string;
   tasks: PlannedTask[];
+  /** 'offline': the deterministic catalogue, no LLM; 'llm': a configured provider. */
+  mode?: 'llm' | 'offline';
+  /** What planning consumed; the workflow adds it to the intent's spend. */
+  usage?: LlmUsage;
 }

@@ -1,9 +1,5 @@
 import type { PlannedTask } from '../../contracts/plan';
-
-export interface GeneratedFile {
-  path: string;
-  content: string;
-}
+import type { GeneratedFile } from './generated-file';
 
 export interface AgentContext {
   intentText: string;
@@ -16,8 +12,8 @@ export interface AgentContext {
 const camel = (name: string) => name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 /**
- * Deterministic template agents, labelled as such in what they generate. They exist so the
- * pipeline is real end to end without an LLM; the LLM agents (issue 3) replace them per type.
+ * Deterministic fixture agents, labelled as such in what they generate. Used only for plans from an
+ * injected fixed-shape planner (tests, benchmarks of the orchestration); never for a user's intent.
  */
 export function generateSkeletonFiles(context: AgentContext): GeneratedFile[] {
   const { projectName, task } = context;
