@@ -11,14 +11,16 @@ export interface ValidateProjectInput {
   artifacts: ArtifactRef[];
 }
 
-// Strict settings a reviewer would expect of generated code; no ambient types are trusted.
+// Strict settings a reviewer would expect of generated code. Ambient types come only from the curated
+// offline dependency set (activities/agents/curated-dependencies.json): Node's, from this repository.
 const COMPILER_OPTIONS: ts.CompilerOptions = {
   strict: true,
   noEmit: true,
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.CommonJS,
   lib: ['lib.es2022.d.ts'],
-  types: [],
+  types: ['node'],
+  typeRoots: [join(dirname(require.resolve('@types/node/package.json')), '..')],
   skipLibCheck: true,
   noUnusedLocals: true,
 };

@@ -110,6 +110,7 @@ async function startIntentWorkflow(
             maxConcurrency: config.dag.maxConcurrency,
             maxPlanTasks: config.dag.maxPlanTasks,
             failurePolicy,
+            budget: config.llm.budget,
           },
         },
       ],

@@ -1,4 +1,5 @@
 import type { Capsule, Intent, Task } from '../generated/prisma/client';
+import { summariseUsage } from '../adapters/llm';
 import { workflowUiUrl } from '../adapters/temporal/client';
 import type { ListIntentsQuery } from '../contracts/intent';
 import type { IntentPage, IntentView } from '../contracts/views';
@@ -60,7 +61,9 @@ export function intentView(deps: ApiDependencies, row: IntentRow): IntentView {
 
 export async function getIntent(deps: ApiDependencies, id: string) {
   const row = await deps.db.intent.findUnique({ where: { id }, include: { tasks: true, capsule: true } });
-  return row && intentView(deps, row);
+  if (!row) return null;
+  const offline = (row.plan as { mode?: string } | null)?.mode === 'offline';
+  return { ...intentView(deps, row), usage: await summariseUsage(deps.db, id, offline) };
 }
 
 /** Newest first, keyset-paginated so pages stay stable while intents arrive. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DecisionInput } from '../contracts/decision';
 import { CancelIntentRequest, ListIntentsQuery, SubmitIntentRequest } from '../contracts/intent';
-import { DecisionResponse, HealthReport, IntentPage, IntentView, ProblemView } from '../contracts/views';
+import { DecisionResponse, HealthReport, IntentPage, IntentView, LlmStatsView, ProblemView } from '../contracts/views';
 
 // The OpenAPI 3.1 document, generated from the same zod schemas that validate requests and type responses.
 
@@ -13,6 +13,7 @@ const schemas = {
   IntentPage: z.toJSONSchema(IntentPage),
   DecisionResponse: z.toJSONSchema(DecisionResponse),
   HealthReport: z.toJSONSchema(HealthReport),
+  LlmStats: z.toJSONSchema(LlmStatsView),
   Problem: z.toJSONSchema(ProblemView),
 };
 
@@ -97,6 +98,12 @@ export const openApiDocument = {
           },
           404: problem('Unknown capsule'),
         },
+      },
+    },
+    '/llm/stats': {
+      get: {
+        summary: 'LLM response cache statistics (hit rate over all recorded calls)',
+        responses: { 200: { description: 'Statistics', ...json('LlmStats') } },
       },
     },
     '/health': {

@@ -114,6 +114,7 @@ export function renderIntent(intent: IntentView, options: RenderOptions = plain)
   }
 
   lines.push('', ...renderValidation(intent, options), ...renderGate(intent), ...renderCapsule(intent));
+  if (intent.usage) lines.push(`${label('LLM')}${renderUsage(intent.usage)}`);
   lines.push('', `${label('Web UI')}${intent.links.temporalUi}`);
   return lines.join('\n');
 }
@@ -155,6 +156,18 @@ function renderGate(intent: IntentView): string[] {
   if (!d) return [`${label('Gate')}${gate.state.replace('_', ' ')}`];
   const reason = d.reason ? `: ${d.reason}` : '';
   return [`${label('Gate')}${gate.state.replace('_', ' ')}, ${d.decision} by ${d.approver} (via ${d.via})${reason}`];
+}
+
+/** One line: calls, cache hits, tokens and cost, or that the offline catalogue answered. */
+export function renderUsage(usage: NonNullable<IntentView['usage']>): string {
+  if (usage.mode === 'offline' && usage.calls === 0) return 'none (offline catalogue, no LLM configured)';
+  const n = (value: number) => value.toLocaleString('en-US');
+  const cost = usage.costUsd === null ? 'cost n/a (unpriced model)' : `$${usage.costUsd.toFixed(4)}`;
+  const failed = usage.failedCalls ? `, ${usage.failedCalls} failed` : '';
+  return (
+    `${usage.calls} calls (${usage.cachedCalls} cached${failed}), ${n(usage.totalTokens)} tokens ` +
+    `(${n(usage.promptTokens)} prompt + ${n(usage.completionTokens)} completion), ${cost}`
+  );
 }
 
 function renderCapsule(intent: IntentView): string[] {

@@ -2,6 +2,7 @@ import type { CapsuleRef, ValidationSummary } from './artifacts';
 import type { DecisionRecord } from './decision';
 import type { IntentStatus } from './intent';
 import type { Plan, TaskType } from './plan';
+import type { LlmUsage } from './usage';
 
 export type TaskState = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'SKIPPED';
 
@@ -31,6 +32,8 @@ export interface IntentState {
   validation?: ValidationSummary;
   gate?: GateState;
   capsule?: CapsuleRef;
+  /** LLM usage so far, summed from what planning and agents reported. */
+  usage?: LlmUsage;
 }
 
 /** One step of the read model, written by the workflow through an idempotent activity. */

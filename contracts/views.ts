@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IntentStatus } from './intent';
+import { LlmUsageView } from './usage';
 
 // What the API returns. One schema per response feeds the API's types, the CLI's and the OpenAPI document.
 
@@ -67,6 +68,7 @@ export const IntentView = z.object({
   validation: ValidationView.nullable(),
   gate: GateView.nullable(),
   capsule: CapsuleView.nullable(),
+  usage: LlmUsageView.optional().describe('LLM calls, tokens and cost; present on single-intent reads'),
   links: z.object({ self: z.string(), decision: z.string(), temporalUi: z.url() }),
 });
 export type IntentView = z.infer<typeof IntentView>;
@@ -90,6 +92,14 @@ export const HealthReport = z.object({
   checks: z.object({ temporal: HealthCheck, database: HealthCheck, s3: HealthCheck }),
 });
 export type HealthReport = z.infer<typeof HealthReport>;
+
+export const LlmStatsView = z.object({
+  calls: z.number().int(),
+  hits: z.number().int(),
+  hitRate: z.number().nullable().describe('cache hits / calls; null before any call'),
+  entries: z.number().int(),
+});
+export type LlmStatsView = z.infer<typeof LlmStatsView>;
 
 export const ProblemView = z.object({
   title: z.string(),

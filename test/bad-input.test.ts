@@ -126,7 +126,9 @@ describe('decisions', () => {
   let intentId: string;
 
   beforeAll(async () => {
-    const submitted = await call(`${stack.apiUrl}/intents`, { body: { text: 'Write a CSV to JSON converter' } });
+    const submitted = await call(`${stack.apiUrl}/intents`, {
+      body: { text: 'A library module for invoices with amount and due date' },
+    });
     intentId = submitted.body.id;
     await eventually(async () => {
       const { body } = await call(`${stack.apiUrl}/intents/${intentId}`);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { resolveApiUrl } from '../cli/api-url';
-import { renderHealth, renderIntent, renderIntentList } from '../cli/format';
+import { renderHealth, renderIntent, renderIntentList, renderUsage } from '../cli/format';
 import type { IntentView } from '../contracts/views';
 
 // Stack-free tests of the qlp CLI: usage errors, the unreachable-API path, and pure rendering.
@@ -277,5 +277,31 @@ describe('renderIntentList and renderHealth', () => {
     expect(text).toContain('API status: degraded');
     expect(text).toMatch(/temporal\s+ok\s+3 ms/);
     expect(text).toMatch(/database\s+FAIL\s+3000 ms\s+no answer within 3000 ms/);
+  });
+});
+
+describe('LLM usage line', () => {
+  const usage = {
+    mode: 'llm' as const,
+    calls: 5,
+    cachedCalls: 1,
+    cacheHitRate: 0.2,
+    promptTokens: 3866,
+    completionTokens: 411,
+    totalTokens: 4277,
+    costUsd: null,
+    failedCalls: 1,
+  };
+
+  it('shows calls, cache hits, tokens and an unknown cost honestly', () => {
+    expect(renderUsage(usage)).toBe(
+      '5 calls (1 cached, 1 failed), 4,277 tokens (3,866 prompt + 411 completion), cost n/a (unpriced model)',
+    );
+  });
+
+  it('says when the offline catalogue answered without an LLM', () => {
+    expect(renderUsage({ ...usage, mode: 'offline', calls: 0, cachedCalls: 0, failedCalls: 0 })).toBe(
+      'none (offline catalogue, no LLM configured)',
+    );
   });
 });

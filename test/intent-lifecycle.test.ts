@@ -50,7 +50,7 @@ test('an approved intent produces a capsule whose manifest checksums match its f
     ['check', 'COMPLETED'],
     ['readme', 'COMPLETED'],
   ]);
-  expect(waiting.validation?.typecheck).toMatchObject({ status: 'passed', errorCount: 0, filesChecked: 2 });
+  expect(waiting.validation?.typecheck).toMatchObject({ status: 'passed', errorCount: 0, filesChecked: 5 });
   expect(waiting.gate).toEqual({ state: 'open' });
 
   const approved = await decide(id, { decision: 'approve', approver: 'ops@example.com', reason: 'looks right' });
@@ -74,12 +74,19 @@ test('an approved intent produces a capsule whose manifest checksums match its f
     const manifest = JSON.parse(await readFile(join(dir, 'capsule.json'), 'utf8')) as CapsuleManifest;
     expect(manifest).toMatchObject({ format: 'quantumcapsule/v1', id: done.capsule.id, intentId: id, version: 1 });
     expect(manifest.approval).toEqual({ decision: 'approve', approver: 'ops@example.com', reason: 'looks right' });
-    expect(manifest.files.map((f) => f.path)).toEqual([
-      'files/README.md',
-      'files/src/inventory-tracker-warehouse-pallets.check.ts',
-      'files/src/inventory-tracker-warehouse-pallets.ts',
-      'reports/validation.json',
-    ]);
+    expect(manifest.files.map((f) => f.path).sort()).toEqual(
+      [
+        'files/README.md',
+        'files/package.json',
+        'files/src/index.ts',
+        'files/src/queries.ts',
+        'files/src/warehouse-pallet-store.ts',
+        'files/src/warehouse-pallet.ts',
+        'files/test/warehouse-pallet.test.ts',
+        'files/tsconfig.json',
+        'reports/validation.json',
+      ].sort(),
+    );
     for (const file of manifest.files) {
       const content = await readFile(join(dir, file.path));
       expect({ path: file.path, sha256: sha256(content), size: content.length }).toEqual(file);
@@ -101,11 +108,11 @@ test('an approved intent produces a capsule whose manifest checksums match its f
 });
 
 test('the Temporal Web UI can find an intent by status and shows its summary', async () => {
-  const { body } = await submit('Summarise nightly sales reports');
+  const { body } = await submit('A CLI tool to track nightly sales reports');
   await waitForStatus(body.id, 'AWAITING_APPROVAL');
   const handle = stack.temporal.workflow.getHandle(body.workflowId);
   const description = await handle.describe();
-  expect(await description.staticSummary()).toBe('Intent: Summarise nightly sales reports');
+  expect(await description.staticSummary()).toBe('Intent: A CLI tool to track nightly sales reports');
   const listed = await eventually(async () => {
     const found = [];
     for await (const wf of stack.temporal.workflow.list({
@@ -152,7 +159,7 @@ test('a rejected intent produces no capsule and records who rejected it and why'
 
 test('a retried submission with the same Idempotency-Key returns the same intent and starts nothing new', async () => {
   const key = `retry-${randomUUID()}`;
-  const text = 'Create a URL shortener';
+  const text = 'A REST API for short links with url and slug';
   const first = await submit(text, { 'Idempotency-Key': key });
   const [second, third] = await Promise.all([
     submit(text, { 'Idempotency-Key': key }),
@@ -202,6 +209,7 @@ test('intents are listed newest first, a page at a time, and the OpenAPI documen
     '/intents/{id}',
     '/intents/{id}/cancel',
     '/intents/{id}/decision',
+    '/llm/stats',
   ]);
   expect(spec.components.schemas.SubmitIntentRequest.required).toEqual(['text']);
 });

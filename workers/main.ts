@@ -17,6 +17,7 @@ async function main() {
       taskQueue: config.temporal.taskQueue,
       db,
       store,
+      llm: config.llm,
     });
     console.log(`worker: polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
     await worker.run();

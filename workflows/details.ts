@@ -20,6 +20,10 @@ export function renderDetails(state: IntentState): string {
     const d = state.gate.decision;
     lines.push('', `Decision: ${d.decision} by ${d.approver}${d.reason ? ` — ${d.reason}` : ''}`);
   }
+  if (state.usage?.calls) {
+    const { calls, cachedCalls, promptTokens, completionTokens } = state.usage;
+    lines.push('', `LLM: ${calls} calls (${cachedCalls} cached), ${promptTokens + completionTokens} tokens`);
+  }
   if (state.capsule) lines.push('', `Capsule: \`${state.capsule.key}\``);
   return lines.join('\n');
 }

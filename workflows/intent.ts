@@ -17,11 +17,13 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ArtifactRef, CapsuleRef, ValidationSummary } from '../contracts/artifacts';
+import { addUsage, budgetAllows, NOTHING_SPENT, UNLIMITED, type Budget, type Spend } from '../contracts/budget';
 import { DecisionInput, type DecisionRecord } from '../contracts/decision';
 import { terminalStatuses, type IntentStatus } from '../contracts/intent';
 import type { Plan, PlannedTask } from '../contracts/plan';
 import { QlpGatePending, QlpProgress, QlpStatus, QlpTasksDone } from '../contracts/search-attributes';
 import type { IntentProjection, IntentState, TaskProgress, TaskState } from '../contracts/state';
+import { NO_USAGE, sumUsage, type LlmUsage } from '../contracts/usage';
 import { agentActivity, ioActivity, readModelActivity } from './activity-options';
 import { runDag, type FailurePolicy } from './dag';
 import { renderDetails } from './details';
@@ -39,6 +41,9 @@ export interface IntentPolicy {
   maxConcurrency: number;
   maxPlanTasks: number;
   failurePolicy: FailurePolicy;
+  /** LLM spend cap for the whole intent; checked here before every LLM activity, and by the ledger.
+   *  Absent in intents started before budgets existed: those run unlimited, as they were submitted. */
+  budget?: Budget;
 }
 
 export interface IntentWorkflowInput {
@@ -64,6 +69,8 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
   let seq = 0;
   let decision: DecisionRecord | undefined;
   let cancelRequest: CancelRequest | undefined;
+  // What the intent's LLM calls have cost so far: workflow state, so crashes and replays keep it.
+  let spent: Spend = NOTHING_SPENT;
 
   setHandler(statusQuery, () => state);
   setHandler(submitDecisionUpdate, (d) => (decision = { ...DecisionInput.parse(d), via: 'update' }), {
@@ -134,9 +141,11 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
   try {
     return await body.run(async () => {
       await advance('PLANNING');
+      assertWithinBudget();
       const plan = await parseIntent.executeWithOptions({ ...agentActivity, summary: 'Plan the intent into tasks' }, [
-        { intentId: input.intentId, text: input.text },
+        { intentId: input.intentId, text: input.text, budget: policy.budget },
       ]);
+      recordUsage(plan.usage);
       if (plan.tasks.length > policy.maxPlanTasks) {
         throw ApplicationFailure.nonRetryable(
           `the plan has ${plan.tasks.length} tasks; the limit is ${policy.maxPlanTasks} (MAX_PLAN_TASKS)`,
@@ -241,7 +250,19 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
     );
   }
 
+  /** Refuses to start another LLM activity once the intent's budget is spent. */
+  function assertWithinBudget() {
+    const verdict = budgetAllows(policy.budget ?? UNLIMITED, spent, { tokens: 1, costUsd: 0 });
+    if (!verdict.allowed) throw ApplicationFailure.nonRetryable(`budget exceeded: ${verdict.reason}`, 'BudgetExceeded');
+  }
+
+  function recordUsage(usage: LlmUsage | undefined) {
+    spent = addUsage(spent, usage ?? NO_USAGE);
+    state.usage = sumUsage(state.usage ?? NO_USAGE, usage ?? NO_USAGE);
+  }
+
   async function runTask(plan: Plan, task: PlannedTask, done: ReadonlyMap<string, ArtifactRef>): Promise<ArtifactRef> {
+    assertWithinBudget();
     setTaskState(task.id, { state: 'RUNNING' });
     try {
       const artifact = await executeChild(taskWorkflow, {
@@ -256,9 +277,11 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
             projectName: plan.projectName,
             task,
             dependencies: task.dependencies.map((dep) => done.get(dep)!),
+            budget: policy.budget,
           },
         ],
       });
+      recordUsage(artifact.usage);
       const { attempt, startedAt, finishedAt } = artifact.run ?? {};
       setTaskState(task.id, { state: 'COMPLETED', attempts: attempt, startedAt, finishedAt });
       return artifact;

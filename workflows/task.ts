@@ -10,6 +10,7 @@ import {
 import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { ArtifactRef } from '../contracts/artifacts';
+import type { Budget } from '../contracts/budget';
 import type { PlannedTask } from '../contracts/plan';
 import { readModelActivity, taskActivity } from './activity-options';
 import { failureMessage } from './failures';
@@ -22,6 +23,7 @@ export interface TaskWorkflowInput {
   projectName: string;
   task: PlannedTask;
   dependencies: ArtifactRef[];
+  budget?: Budget;
 }
 
 /** One task of an intent's plan: runs the agent for its type and returns a reference to what it produced. */
@@ -39,6 +41,7 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<ArtifactRe
         projectName: input.projectName,
         task,
         dependencies: input.dependencies,
+        budget: input.budget,
       },
     ]);
     await recordTask({

@@ -140,7 +140,12 @@ test('a per-intent budget stops the intent, and a restarted worker does not rese
   };
   const options = { wrapActivities: counter.wrap, shutdownGraceTime: '200ms' } as const;
   const first = await startLlmWorker(stack, config, options);
-  const { id } = await submit(`Build a greeter library, budget case ${Date.now()}`);
+  // The budget is fixed per intent at submission, from the API's configuration.
+  const apiBudget = stack.config.llm.budget;
+  stack.config.llm.budget = config.budget;
+  const { id } = await submit(`Build a greeter library, budget case ${Date.now()}`).finally(() => {
+    stack.config.llm.budget = apiBudget;
+  });
   await eventually(async () => (counter.started.get('runAgent:tests') ? true : undefined), 'the tests agent to start');
   await first.stop();
   expect(llm.requests).toHaveLength(2); // plan and core: 4,000 tokens spent

@@ -65,7 +65,7 @@ export interface RunningWorker {
 /** Starts a real worker for the stack's task queue, running in the background until stop(). */
 export async function startWorker(
   stack: TestStack,
-  options: Pick<CreateWorkerOptions, 'wrapActivities' | 'shutdownGraceTime' | 'planner'> = {},
+  options: Pick<CreateWorkerOptions, 'wrapActivities' | 'shutdownGraceTime' | 'planner' | 'llm'> = {},
 ): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: stack.config.temporal.address });
   const worker = await createWorker({

@@ -1,0 +1,14 @@
+import { Router } from 'express';
+import { cacheStatistics } from '../../adapters/llm';
+import type { LlmStatsView } from '../../contracts/views';
+import type { ApiDependencies } from '../dependencies';
+
+export function llmRoutes(deps: ApiDependencies): Router {
+  const router = Router();
+  /** The response cache's hit rate over every recorded LLM call. */
+  router.get('/llm/stats', async (_req, res) => {
+    const stats: LlmStatsView = await cacheStatistics(deps.db);
+    res.json(stats);
+  });
+  return router;
+}
