@@ -8,7 +8,7 @@ import { createPackagingActivities } from './packaging';
 import { createPlanningActivities, type ParseIntentInput } from './planning';
 import { createReadModelActivities } from './read-model';
 import { withRunInfo } from './run-info';
-import { createValidationActivities } from './validation';
+import { createValidationActivities, type ValidationActivityOptions } from './validation';
 
 /** Turns intent text into a plan. Benchmarks and tests pass fixed shapes; otherwise the LLM or offline planner. */
 export type Planner = (input: ParseIntentInput) => Plan | Promise<Plan>;
@@ -20,10 +20,12 @@ export interface ActivityDependencies {
   planner?: Planner;
   /** LLM providers, limits, cache and default budget; the worker's environment when absent. */
   llm?: LlmConfig;
+  /** semgrep location, dependency policy and LLM reviewer for the validation layers. */
+  validation?: ValidationActivityOptions;
 }
 
 /** Every activity the workers register, built over real adapters (tests pass test settings, not mocks). */
-export function createActivities({ db, store, planner, llm = loadConfig().llm }: ActivityDependencies) {
+export function createActivities({ db, store, planner, llm = loadConfig().llm, validation }: ActivityDependencies) {
   const gateway = new LlmGateway(db, llm);
   const planning = createPlanningActivities({ gateway, store, defaultBudget: llm.budget });
   const agents = createAgentActivities({
@@ -37,7 +39,7 @@ export function createActivities({ db, store, planner, llm = loadConfig().llm }:
       return planner ? planner(input) : planning.parseIntent(input);
     },
     runAgent: withRunInfo(agents.runAgent),
-    ...createValidationActivities(store),
+    ...createValidationActivities(store, validation),
     ...createPackagingActivities(store),
     ...createReadModelActivities(db),
   };

@@ -31,7 +31,10 @@ export interface CapsuleManifest {
   createdAt: string;
   project: { name: string; planner: string; tasks: { id: string; type: string; description: string }[] };
   intent: string;
-  validation: ValidationSummary['typecheck'];
+  validation: ValidationSummary['typecheck'] & {
+    verdict?: string;
+    scores?: NonNullable<ValidationSummary['score']>['scores'];
+  };
   approval: { decision: string; approver: string; reason?: string };
   provenance: { workflowId: string; runId: string };
   /** Every other file in the archive, with its sha256. */
@@ -89,6 +92,11 @@ async function buildArchive(
   const contents = new Map<string, Buffer>();
   for (const file of projectFiles) contents.set(`files/${file.path}`, file.content);
   contents.set('reports/validation.json', await store.getBuffer(input.validation.reportKey));
+  const { score } = input.validation;
+  if (score) {
+    contents.set('reports/validation-report.json', await store.getBuffer(score.reportKey));
+    contents.set('reports/validation.sarif', await store.getBuffer(score.sarifKey));
+  }
 
   const files = [...contents].map(([path, content]) => ({ path, sha256: sha256(content), size: content.length }));
   const manifest: CapsuleManifest = {
@@ -103,7 +111,10 @@ async function buildArchive(
       tasks: input.plan.tasks.map(({ id, type, description }) => ({ id, type, description })),
     },
     intent: input.intentText,
-    validation: input.validation.typecheck,
+    validation: {
+      ...input.validation.typecheck,
+      ...(score && { verdict: score.verdict, scores: score.scores }),
+    },
     approval: { decision: input.approval.decision, approver: input.approval.approver, reason: input.approval.reason },
     provenance: input.workflow,
     files,

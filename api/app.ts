@@ -6,6 +6,7 @@ import { capsuleRoutes } from './routes/capsules';
 import { healthRoutes } from './routes/health';
 import { intentRoutes } from './routes/intents';
 import { llmRoutes } from './routes/llm';
+import { validationRoutes } from './routes/validation';
 
 /** The REST API: validates, calls one Temporal or read-model function per route, maps the result. */
 export function createApp(deps: ApiDependencies): express.Express {
@@ -16,7 +17,7 @@ export function createApp(deps: ApiDependencies): express.Express {
   v1.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
-  v1.use(intentRoutes(deps), capsuleRoutes(deps), healthRoutes(deps), llmRoutes(deps));
+  v1.use(intentRoutes(deps), capsuleRoutes(deps), healthRoutes(deps), llmRoutes(deps), validationRoutes(deps));
   app.use('/api/v1', v1);
   app.use((req, _res, next) => next(notFound(`route ${req.method} ${req.path}`)));
   app.use(problemHandler);

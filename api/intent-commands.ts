@@ -111,6 +111,7 @@ async function startIntentWorkflow(
             maxPlanTasks: config.dag.maxPlanTasks,
             failurePolicy,
             budget: config.llm.budget,
+            validation: { thresholds: config.validation.thresholds, frameworks: config.validation.frameworks },
           },
         },
       ],

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DecisionInput } from '../contracts/decision';
 import { CancelIntentRequest, ListIntentsQuery, SubmitIntentRequest } from '../contracts/intent';
+import { ValidationReport } from '../contracts/validation';
 import { DecisionResponse, HealthReport, IntentPage, IntentView, LlmStatsView, ProblemView } from '../contracts/views';
 
 // The OpenAPI 3.1 document, generated from the same zod schemas that validate requests and type responses.
@@ -14,6 +15,7 @@ const schemas = {
   DecisionResponse: z.toJSONSchema(DecisionResponse),
   HealthReport: z.toJSONSchema(HealthReport),
   LlmStats: z.toJSONSchema(LlmStatsView),
+  ValidationReport: z.toJSONSchema(ValidationReport),
   Problem: z.toJSONSchema(ProblemView),
 };
 
@@ -71,6 +73,25 @@ export const openApiDocument = {
           400: problem('Invalid decision'),
           404: problem('Unknown intent'),
           409: problem('The intent is not awaiting a decision'),
+        },
+      },
+    },
+    '/intents/{id}/validation': {
+      get: {
+        summary: 'The validation report: verdict, scores with explanations, findings, controls, recommendations',
+        parameters: [
+          idParam('id'),
+          { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'sarif'], default: 'json' } },
+        ],
+        responses: {
+          200: {
+            description: 'The report (JSON), or SARIF 2.1.0 with format=sarif',
+            content: {
+              'application/json': { schema: ref('ValidationReport') },
+              'application/sarif+json': { schema: { type: 'object' } },
+            },
+          },
+          404: problem('Unknown intent, or not validated yet'),
         },
       },
     },

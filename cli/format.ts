@@ -137,6 +137,15 @@ function renderValidation(intent: IntentView, options: RenderOptions): string[] 
   const lines = [
     `${label('Validation')}typecheck ${paint(tc.status, tone, options)}, ${errors}, ${tc.filesChecked} files checked`,
   ];
+  const score = intent.validation?.score;
+  if (score) {
+    const s = (n: number | null) => (n === null ? 'n/a' : String(n));
+    const { overall, security, quality, compliance } = score.scores;
+    lines.push(
+      `${label('  scores')}${score.verdict}: overall ${s(overall)}, security ${s(security)}, quality ${s(quality)}, compliance ${s(compliance)}`,
+      `${label('  details')}qlp validation ${intent.id}`,
+    );
+  }
   for (const message of tc.firstErrors.slice(0, 5)) lines.push(`  ${oneLine(message, 120)}`);
   if (tc.errorCount > 5) lines.push(`  … (full report: ${intent.validation?.reportKey})`);
   return lines;

@@ -7,6 +7,7 @@ import { registerHealth } from './commands/health';
 import { registerList } from './commands/list';
 import { registerStatus } from './commands/status';
 import { registerSubmit } from './commands/submit';
+import { registerValidation } from './commands/validation';
 import { registerWatch } from './commands/watch';
 import { version } from '../package.json';
 
@@ -27,6 +28,7 @@ Exit codes: 0 ok, 1 the API refused or the intent failed, 2 usage error,
   for (const register of [
     registerSubmit,
     registerStatus,
+    registerValidation,
     registerList,
     registerWatch,
     registerDecisions,

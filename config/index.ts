@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { llmEnvShape, toLlmConfig, type LlmConfig } from '../adapters/llm/config';
+import { toValidationConfig, validationEnvShape, type ValidationConfig } from '../validation/config';
 
 /**
  * The one place where the environment becomes typed configuration.
@@ -64,6 +65,9 @@ export const envSchema = z.object({
 
   // LLM providers, cache and budgets (adapters/llm/config.ts, docs/llm.md).
   ...llmEnvShape,
+
+  // Validation thresholds, frameworks and semgrep (validation/config.ts, docs/validation.md).
+  ...validationEnvShape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -93,6 +97,8 @@ export interface Config {
   gate: { timeout: string; autoApprove: boolean };
   /** LLM providers in failover order (empty: the offline catalogue), limits, cache and the default budget. */
   llm: LlmConfig;
+  /** Score thresholds, compliance frameworks that apply, and where semgrep is. */
+  validation: ValidationConfig;
   /** How an intent's task graph runs; fixed per intent when it is submitted. */
   dag: { maxConcurrency: number; maxPlanTasks: number; failurePolicy: 'fail-fast' | 'continue' };
 }
@@ -149,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     gate: { timeout: e.GATE_TIMEOUT, autoApprove: e.AUTO_APPROVE },
     llm: llm.config,
+    validation: toValidationConfig(e),
     dag: { maxConcurrency: e.MAX_TASK_CONCURRENCY, maxPlanTasks: e.MAX_PLAN_TASKS, failurePolicy: e.FAILURE_POLICY },
   };
 }

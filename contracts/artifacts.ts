@@ -1,3 +1,4 @@
+import type { ComplianceSummary, LayerFailure, StaticReviewSummary, ValidationScoreSummary } from './validation';
 import type { LlmUsage } from './usage';
 
 /** A file a task produced; its content lives in S3 under the task's prefix. */
@@ -43,6 +44,11 @@ export interface ValidationSummary {
     firstErrors: string[];
   };
   reportKey: string;
+  /** Layer 1 (static review) and layer 3 (compliance): a summary, or why the layer could not run. */
+  static?: StaticReviewSummary | LayerFailure;
+  compliance?: ComplianceSummary | LayerFailure;
+  /** Scores 0–100, verdict and the keys of the JSON report and SARIF. */
+  score?: ValidationScoreSummary;
 }
 
 export interface CapsuleRef {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IntentStatus } from './intent';
 import { LlmUsageView } from './usage';
+import { ComplianceSummary, LayerFailure, StaticReviewSummary, ValidationScoreSummary } from './validation';
 
 // What the API returns. One schema per response feeds the API's types, the CLI's and the OpenAPI document.
 
@@ -29,6 +30,9 @@ export const ValidationView = z.object({
     firstErrors: z.array(z.string()),
   }),
   reportKey: z.string(),
+  static: z.union([StaticReviewSummary, LayerFailure]).optional(),
+  compliance: z.union([ComplianceSummary, LayerFailure]).optional(),
+  score: ValidationScoreSummary.optional(),
 });
 
 export const DecisionView = z.object({

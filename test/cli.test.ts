@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { resolveApiUrl } from '../cli/api-url';
 import { renderHealth, renderIntent, renderIntentList, renderUsage } from '../cli/format';
+import { renderValidationReport } from '../cli/commands/validation';
 import type { IntentView } from '../contracts/views';
 
 // Stack-free tests of the qlp CLI: usage errors, the unreachable-API path, and pure rendering.
@@ -303,5 +304,37 @@ describe('LLM usage line', () => {
     expect(renderUsage({ ...usage, mode: 'offline', calls: 0, cachedCalls: 0, failedCalls: 0 })).toBe(
       'none (offline catalogue, no LLM configured)',
     );
+  });
+});
+
+describe('validation report', () => {
+  it('shows the verdict, the four scores, each framework and the top recommendations', () => {
+    const text = renderValidationReport({
+      verdict: { status: 'failed', reasons: ['security 40 < 70'] },
+      scores: { overall: 55, security: 40, quality: 90, compliance: null },
+      frameworks: [
+        {
+          framework: 'HIPAA',
+          status: 'fail',
+          counts: { pass: 3, fail: 1, notApplicable: 2, notAssessed: 0 },
+          notCovered: [{ id: 'x', title: 'y', reason: 'z' }],
+        },
+      ],
+      checks: [{ tool: 'semgrep', status: 'not_assessed', reason: 'semgrep is not installed' }],
+      recommendations: [
+        {
+          priority: 1,
+          severity: 'high',
+          title: 'Verify TLS certificates',
+          occurrences: 2,
+          controls: ['HIPAA 164.312(e)(1)'],
+        },
+      ],
+    } as unknown as Parameters<typeof renderValidationReport>[0]);
+    expect(text).toContain('Verdict:     failed (security 40 < 70)');
+    expect(text).toContain('overall 55, security 40, quality 90, compliance n/a');
+    expect(text).toMatch(/HIPAA\s+fail\s+3 pass, 1 fail, 2 not applicable, 1 controls not covered/);
+    expect(text).toContain('semgrep: not_assessed (semgrep is not installed)');
+    expect(text).toContain('1. [high] Verify TLS certificates (2×; HIPAA 164.312(e)(1))');
   });
 });

@@ -84,7 +84,9 @@ test('an approved intent produces a capsule whose manifest checksums match its f
         'files/src/warehouse-pallet.ts',
         'files/test/warehouse-pallet.test.ts',
         'files/tsconfig.json',
+        'reports/validation-report.json',
         'reports/validation.json',
+        'reports/validation.sarif',
       ].sort(),
     );
     for (const file of manifest.files) {
@@ -209,7 +211,46 @@ test('intents are listed newest first, a page at a time, and the OpenAPI documen
     '/intents/{id}',
     '/intents/{id}/cancel',
     '/intents/{id}/decision',
+    '/intents/{id}/validation',
     '/llm/stats',
   ]);
   expect(spec.components.schemas.SubmitIntentRequest.required).toEqual(['text']);
+});
+
+test('every intent gets scores and findings: in the API, as SARIF, and as Web UI search attributes', async () => {
+  const { body } = await submit('A REST API for tasks with title and done');
+  const waiting = IntentView.parse(await waitForStatus(body.id, 'AWAITING_APPROVAL'));
+  const score = waiting.validation!.score!;
+  expect(['passed', 'failed', 'not_assessed']).toContain(score.verdict);
+  for (const value of Object.values(score.scores)) expect(value === null || (value >= 0 && value <= 100)).toBe(true);
+  expect(waiting.validation!.static).toMatchObject({ status: 'assessed' });
+  expect(waiting.validation!.compliance).toMatchObject({ status: 'assessed' });
+
+  const report = await call(`${stack.apiUrl}/intents/${body.id}/validation`);
+  expect(report.status).toBe(200);
+  expect(report.body).toMatchObject({ intentId: body.id, scores: score.scores, verdict: { status: score.verdict } });
+  expect(report.body.frameworks.map((f: { framework: string }) => f.framework).sort()).toEqual([
+    'GDPR',
+    'HIPAA',
+    'ISO27001',
+    'SOC2',
+  ]);
+
+  const sarif = await call(`${stack.apiUrl}/intents/${body.id}/validation?format=sarif`);
+  expect(sarif.headers.get('content-type')).toMatch(/^application\/sarif\+json/);
+  expect(sarif.body.version).toBe('2.1.0');
+
+  const overall = score.scores.overall;
+  const query =
+    `WorkflowId = '${body.workflowId}' AND QlpValidation = '${score.verdict}'` +
+    (overall === null ? '' : ` AND QlpScoreOverall = ${overall}`);
+  const found = await eventually(async () => {
+    for await (const wf of stack.temporal.workflow.list({ query })) return wf.workflowId;
+    return undefined;
+  }, 'the scores to be searchable');
+  expect(found).toBe(body.workflowId);
+
+  const unknown = await call(`${stack.apiUrl}/intents/${randomUUID()}/validation`);
+  expect(unknown.status).toBe(404);
+  await decide(body.id, { decision: 'reject', approver: 'ops', reason: 'test cleanup' });
 });

@@ -18,6 +18,7 @@ async function main() {
       db,
       store,
       llm: config.llm,
+      validation: { semgrepPath: config.validation.semgrepPath },
     });
     console.log(`worker: polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
     await worker.run();

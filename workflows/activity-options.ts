@@ -37,3 +37,41 @@ export const readModelActivity: LocalActivityOptions = {
   startToCloseTimeout: '15s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
 };
+
+// Validation layers heartbeat every 5 s; inputs that can never validate are not retried.
+const notRetryableInputs = ['UnsafeOutputPath', 'ArtifactCorrupt', 'ArtifactConflict'];
+
+/** Layer 1: compiler, ESLint, secrets, semgrep, dependency policy, LLM review. */
+export const staticReviewActivity: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30s',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: notRetryableInputs,
+  },
+};
+
+/** Layer 3: compliance rule packs. */
+export const complianceActivity: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30s',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: notRetryableInputs,
+  },
+};
+
+/** Scores, report and SARIF from the layers' summaries. */
+export const scoringActivity: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: notRetryableInputs,
+  },
+};

@@ -7,6 +7,7 @@ import {
   executeChild,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -21,10 +22,28 @@ import { addUsage, budgetAllows, NOTHING_SPENT, UNLIMITED, type Budget, type Spe
 import { DecisionInput, type DecisionRecord } from '../contracts/decision';
 import { terminalStatuses, type IntentStatus } from '../contracts/intent';
 import type { Plan, PlannedTask } from '../contracts/plan';
-import { QlpGatePending, QlpProgress, QlpStatus, QlpTasksDone } from '../contracts/search-attributes';
+import {
+  QlpGatePending,
+  QlpProgress,
+  QlpScoreCompliance,
+  QlpScoreOverall,
+  QlpScoreQuality,
+  QlpScoreSecurity,
+  QlpStatus,
+  QlpValidation,
+} from '../contracts/search-attributes';
 import type { IntentProjection, IntentState, TaskProgress, TaskState } from '../contracts/state';
 import { NO_USAGE, sumUsage, type LlmUsage } from '../contracts/usage';
-import { agentActivity, ioActivity, readModelActivity } from './activity-options';
+import type { LayerFailure, Thresholds } from '../contracts/validation';
+import type { BuiltInFramework } from '../validation/compliance/schema';
+import {
+  agentActivity,
+  complianceActivity,
+  ioActivity,
+  readModelActivity,
+  scoringActivity,
+  staticReviewActivity,
+} from './activity-options';
 import { runDag, type FailurePolicy } from './dag';
 import { renderDetails } from './details';
 import { failureMessage } from './failures';
@@ -34,6 +53,9 @@ import { taskWorkflow } from './task';
 const { parseIntent } = proxyActivities<Activities>(agentActivity);
 const { validateProject, packageCapsule } = proxyActivities<Activities>(ioActivity);
 const { recordIntent, recordTask } = proxyLocalActivities<Activities>(readModelActivity);
+const { staticReview } = proxyActivities<Activities>(staticReviewActivity);
+const { complianceReview } = proxyActivities<Activities>(complianceActivity);
+const { scoreValidation } = proxyActivities<Activities>(scoringActivity);
 
 export interface IntentPolicy {
   gateTimeout: Duration;
@@ -44,6 +66,8 @@ export interface IntentPolicy {
   /** LLM spend cap for the whole intent; checked here before every LLM activity, and by the ledger.
    *  Absent in intents started before budgets existed: those run unlimited, as they were submitted. */
   budget?: Budget;
+  /** Score thresholds and the compliance frameworks that apply (absent before validation layers existed). */
+  validation?: { thresholds: Thresholds; frameworks: BuiltInFramework[] };
 }
 
 export interface IntentWorkflowInput {
@@ -132,7 +156,6 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
     upsertSearchAttributes([
       { key: QlpStatus, value: state.status },
       { key: QlpGatePending, value: state.status === 'AWAITING_APPROVAL' },
-      { key: QlpTasksDone, value: done },
       { key: QlpProgress, value: state.tasks.length ? Math.floor((100 * done) / state.tasks.length) : 0 },
     ]);
     setCurrentDetails(renderDetails(state));
@@ -159,10 +182,7 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
       const artifacts = await runTasks(plan);
 
       await advance('VALIDATING');
-      const validation = await validateProject.executeWithOptions(
-        { ...ioActivity, summary: 'Type-check the generated project' },
-        [{ intentId: input.intentId, artifacts }],
-      );
+      const validation = await validate(artifacts);
       state.validation = validation;
 
       const approval = await awaitDecision(validation);
@@ -250,6 +270,48 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
     );
   }
 
+  /**
+   * Type-check, then (for intents started since the layers existed) static review and compliance
+   * side by side, and the scores. A layer that cannot run is "not assessed", never a pass.
+   */
+  async function validate(artifacts: ArtifactRef[]): Promise<ValidationSummary> {
+    const refs = { intentId: input.intentId, artifacts };
+    const typecheck = validateProject.executeWithOptions(
+      { ...ioActivity, summary: 'Type-check the generated project' },
+      [refs],
+    );
+    if (!patched('validation-layers')) return typecheck;
+    const notAssessed = (error: unknown): LayerFailure => {
+      if (isCancellation(error)) throw error;
+      return { status: 'not_assessed', reason: failureMessage(error) };
+    };
+    const [summary, staticSummary, compliance] = await Promise.all([
+      typecheck,
+      staticReview
+        .executeWithOptions({ ...staticReviewActivity, summary: 'Layer 1: static review' }, [refs])
+        .catch(notAssessed),
+      complianceReview
+        .executeWithOptions({ ...complianceActivity, summary: 'Layer 3: compliance' }, [
+          { ...refs, frameworks: policy.validation?.frameworks },
+        ])
+        .catch(notAssessed),
+    ]);
+    const score = await scoreValidation.executeWithOptions(
+      { ...scoringActivity, summary: 'Scores, report and SARIF' },
+      [{ intentId: input.intentId, static: staticSummary, compliance, thresholds: policy.validation?.thresholds }],
+    );
+    // Scores that could not be computed stay unset rather than reading as 0.
+    const { overall, security, quality, compliance: complianceScore } = score.scores;
+    upsertSearchAttributes([
+      { key: QlpValidation, value: score.verdict },
+      ...(overall === null ? [] : [{ key: QlpScoreOverall, value: overall }]),
+      ...(security === null ? [] : [{ key: QlpScoreSecurity, value: security }]),
+      ...(quality === null ? [] : [{ key: QlpScoreQuality, value: quality }]),
+      ...(complianceScore === null ? [] : [{ key: QlpScoreCompliance, value: complianceScore }]),
+    ]);
+    return { ...summary, static: staticSummary, compliance, score };
+  }
+
   /** Refuses to start another LLM activity once the intent's budget is spent. */
   function assertWithinBudget() {
     const verdict = budgetAllows(policy.budget ?? UNLIMITED, spent, { tokens: 1, costUsd: 0 });
@@ -299,7 +361,8 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
 
   /** The human gate: waits for a decision, or applies the auto-approve policy or the timeout. */
   async function awaitDecision(validation: ValidationSummary): Promise<DecisionRecord> {
-    if (policy.autoApprove && validation.typecheck.status === 'passed') {
+    const verdictPassed = validation.score ? validation.score.verdict === 'passed' : true;
+    if (policy.autoApprove && validation.typecheck.status === 'passed' && verdictPassed) {
       decision = { decision: 'approve', approver: 'policy:auto-approve', reason: 'validation passed', via: 'policy' };
       state.gate = { state: 'decided', decision };
       return decision;

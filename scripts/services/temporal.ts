@@ -223,7 +223,7 @@ async function ensureNamespace(
 }
 
 /** temporal.api.enums.v1.IndexedValueType values for the CLI type names we use. */
-const INDEXED_VALUE_TYPE = { Keyword: 2, Int: 3, Bool: 5 } as const;
+const INDEXED_VALUE_TYPE = { Keyword: 2, Int: 3, Double: 4, Bool: 5 } as const;
 
 /** Adds whichever of our custom search attributes the namespace lacks; returns their names. */
 async function ensureSearchAttributes(

@@ -1,0 +1,34 @@
+import { pipeline } from 'node:stream/promises';
+import { Router } from 'express';
+import { z } from 'zod';
+import { IntentId } from '../../contracts/intent';
+import type { IntentView } from '../../contracts/views';
+import type { ApiDependencies } from '../dependencies';
+import { notFound, Problem } from '../problems';
+import { parse } from '../validate';
+
+const Path = z.object({ id: IntentId });
+const Query = z.strictObject({ format: z.enum(['json', 'sarif']).default('json') });
+
+export function validationRoutes(deps: ApiDependencies): Router {
+  const router = Router();
+
+  /** The intent's combined validation report (scores, findings, controls), or its SARIF with ?format=sarif. */
+  router.get('/intents/:id/validation', async (req, res) => {
+    const { id } = parse(Path, req.params, 'path');
+    const { format } = parse(Query, req.query, 'query');
+    const intent = await deps.db.intent.findUnique({ where: { id }, select: { validation: true } });
+    if (!intent) throw notFound(`intent ${id}`);
+    const score = (intent.validation as IntentView['validation'])?.score;
+    if (!score) throw new Problem(404, 'Not validated yet', `intent ${id} has no validation report yet`);
+    if (format === 'sarif') {
+      res.type('application/sarif+json');
+      await pipeline(await deps.store.stream(score.sarifKey), res);
+      return;
+    }
+    const report = await deps.store.getJson<Record<string, unknown>>(score.reportKey);
+    res.json({ ...report, links: { sarif: `/api/v1/intents/${id}/validation?format=sarif` } });
+  });
+
+  return router;
+}

@@ -1,0 +1,62 @@
+import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import type { ValidationReport } from '../../contracts/validation';
+import { requireUuid } from '../arguments';
+import { contextOf, out } from '../context';
+
+export function registerValidation(program: Command): void {
+  program
+    .command('validation')
+    .description("show an intent's validation: verdict, scores, compliance per framework, recommendations")
+    .argument('<id>', 'intent id')
+    .option('--sarif <file>', 'save the SARIF 2.1.0 report to this file instead')
+    .action(async (id: string, options: { sarif?: string }, command: Command) => {
+      const intentId = requireUuid(id, 'intent id');
+      const ctx = contextOf(command);
+      if (options.sarif) {
+        const sarif = await ctx.api.get<unknown>(`/intents/${intentId}/validation?format=sarif`);
+        await writeFile(options.sarif, sarif.raw);
+        return out(ctx.json ? JSON.stringify({ path: options.sarif }) : `saved SARIF to ${options.sarif}`);
+      }
+      const response = await ctx.api.get<ValidationReport>(`/intents/${intentId}/validation`);
+      out(ctx.json ? response.raw : renderValidationReport(response.body));
+    });
+}
+
+const show = (score: number | null) => (score === null ? 'n/a' : String(score));
+
+export function renderValidationReport(report: ValidationReport): string {
+  const { scores } = report;
+  const lines = [
+    `Verdict:     ${report.verdict.status}${report.verdict.reasons.length ? ` (${report.verdict.reasons.join('; ')})` : ''}`,
+    `Scores:      overall ${show(scores.overall)}, security ${show(scores.security)}, quality ${show(scores.quality)}, compliance ${show(scores.compliance)}`,
+    '',
+    'Compliance:',
+    ...report.frameworks.map(
+      (f) =>
+        `  ${f.framework.padEnd(9)} ${f.status.padEnd(13)} ${f.counts.pass} pass, ${f.counts.fail} fail, ` +
+        `${f.counts.notApplicable} not applicable, ${f.notCovered.length} controls not covered by the packs`,
+    ),
+  ];
+  const notAssessed = report.checks.filter((c) => c.status === 'not_assessed' || c.status === 'skipped');
+  if (notAssessed.length) {
+    lines.push(
+      '',
+      'Not assessed:',
+      ...notAssessed.map((c) => `  ${c.tool}: ${c.status}${c.reason ? ` (${c.reason})` : ''}`),
+    );
+  }
+  if (report.recommendations.length) {
+    lines.push(
+      '',
+      'Recommendations:',
+      ...report.recommendations
+        .slice(0, 5)
+        .map(
+          (r) =>
+            `  ${r.priority}. [${r.severity}] ${r.title} (${r.occurrences}×${r.controls.length ? `; ${r.controls.join(', ')}` : ''})`,
+        ),
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,245 @@
+import { z } from 'zod';
+
+// Validation reports (layer 1 static review, layer 3 compliance, scores) as zod schemas: the reports
+// stored in S3, the small summaries activities return, and what the API shows.
+
+export const severities = ['critical', 'high', 'medium', 'low', 'info'] as const;
+export const Severity = z.enum(severities);
+export type Severity = z.infer<typeof Severity>;
+
+export const tools = ['typescript', 'eslint', 'secrets', 'semgrep', 'dependencies', 'llm', 'compliance'] as const;
+export const ToolId = z.enum(tools);
+export type ToolId = z.infer<typeof ToolId>;
+
+export const Location = z.object({
+  path: z.string(),
+  line: z.number().int().min(1),
+  column: z.number().int().min(1).optional(),
+});
+export type Location = z.infer<typeof Location>;
+
+/** One problem found in the generated project. Messages never contain a secret's value. */
+export const Finding = z.object({
+  /** Stable across runs for the same rule, place and message; SARIF partial fingerprint. */
+  fingerprint: z.string(),
+  ruleId: z.string(),
+  tool: ToolId,
+  category: z.enum(['security', 'quality']),
+  severity: Severity,
+  message: z.string(),
+  location: Location.optional(),
+  cwe: z.array(z.string()).optional(),
+  remediation: z.string().optional(),
+  /** Compliance findings: the controls they fail, e.g. `SOC2 CC6.7`. */
+  controls: z.array(z.string()).optional(),
+});
+export type Finding = z.infer<typeof Finding>;
+
+/** `not_assessed`: the check could not run (never read as clean); `skipped`: switched off by configuration. */
+export const CheckStatus = z.enum(['passed', 'failed', 'not_assessed', 'skipped']);
+export type CheckStatus = z.infer<typeof CheckStatus>;
+
+export const CheckResult = z.object({
+  tool: ToolId,
+  status: CheckStatus,
+  reason: z.string().optional(),
+  findingCount: z.number().int(),
+  durationMs: z.number(),
+  version: z.string().optional(),
+});
+export type CheckResult = z.infer<typeof CheckResult>;
+
+export const SeverityCounts = z.object({
+  critical: z.number().int(),
+  high: z.number().int(),
+  medium: z.number().int(),
+  low: z.number().int(),
+  info: z.number().int(),
+});
+export type SeverityCounts = z.infer<typeof SeverityCounts>;
+
+export const StaticReport = z.object({
+  schemaVersion: z.literal(1),
+  layer: z.literal('static'),
+  intentId: z.string(),
+  generatedAt: z.iso.datetime(),
+  filesReviewed: z.number().int(),
+  checks: z.array(CheckResult),
+  findings: z.array(Finding),
+});
+export type StaticReport = z.infer<typeof StaticReport>;
+
+export const ControlStatus = z.enum(['pass', 'fail', 'not_applicable', 'not_assessed']);
+export type ControlStatus = z.infer<typeof ControlStatus>;
+
+export const Evidence = z.object({ ruleId: z.string(), path: z.string(), line: z.number().int(), message: z.string() });
+export type Evidence = z.infer<typeof Evidence>;
+
+export const ControlResult = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: ControlStatus,
+  /** The most severe rule mapped to the control: its weight in the compliance score. */
+  severity: Severity,
+  rules: z.array(z.string()),
+  evidence: z.array(Evidence),
+  reason: z.string().optional(),
+});
+export type ControlResult = z.infer<typeof ControlResult>;
+
+export const NotCovered = z.object({ id: z.string(), title: z.string(), reason: z.string() });
+export type NotCovered = z.infer<typeof NotCovered>;
+
+export const FrameworkResult = z.object({
+  framework: z.string(),
+  name: z.string(),
+  version: z.string(),
+  status: z.enum(['pass', 'fail', 'not_assessed']),
+  counts: z.object({
+    pass: z.number().int(),
+    fail: z.number().int(),
+    notApplicable: z.number().int(),
+    notAssessed: z.number().int(),
+  }),
+  controls: z.array(ControlResult),
+  /** Controls of the framework that no rule checks: organisational, physical or beyond code. */
+  notCovered: z.array(NotCovered),
+});
+export type FrameworkResult = z.infer<typeof FrameworkResult>;
+
+export const CustomRulesStatus = z.object({
+  status: z.enum(['none', 'loaded', 'invalid']),
+  count: z.number().int(),
+  errors: z.array(z.string()),
+});
+export type CustomRulesStatus = z.infer<typeof CustomRulesStatus>;
+
+export const ComplianceReport = z.object({
+  schemaVersion: z.literal(1),
+  layer: z.literal('compliance'),
+  intentId: z.string(),
+  generatedAt: z.iso.datetime(),
+  frameworks: z.array(FrameworkResult),
+  findings: z.array(Finding),
+  /** Checks that threw: their rules are `not_assessed`, never passed. */
+  checkErrors: z.array(z.object({ check: z.string(), reason: z.string() })),
+  customRules: CustomRulesStatus,
+});
+export type ComplianceReport = z.infer<typeof ComplianceReport>;
+
+export const Thresholds = z.object({
+  /** Minimum overall score for the verdict `passed`. */
+  minConfidenceScore: z.number().min(0).max(100),
+  securityThreshold: z.number().min(0).max(100),
+  qualityThreshold: z.number().min(0).max(100),
+  complianceThreshold: z.number().min(0).max(100),
+});
+export type Thresholds = z.infer<typeof Thresholds>;
+
+export const Scores = z.object({
+  overall: z.number().int().min(0).max(100).nullable(),
+  security: z.number().int().min(0).max(100).nullable(),
+  quality: z.number().int().min(0).max(100).nullable(),
+  compliance: z.number().int().min(0).max(100).nullable(),
+});
+export type Scores = z.infer<typeof Scores>;
+
+export const Deduction = z.object({
+  ruleId: z.string(),
+  severity: Severity,
+  count: z.number().int(),
+  points: z.number(),
+});
+
+/** How one score came about, so a reviewer can recompute it by hand. */
+export const ScoreExplanation = z.object({
+  score: z.number().int().nullable(),
+  formula: z.string(),
+  deductions: z.array(Deduction),
+  cap: z.object({ value: z.number(), reason: z.string() }).optional(),
+  notAssessed: z.array(z.string()),
+});
+export type ScoreExplanation = z.infer<typeof ScoreExplanation>;
+
+export const Recommendation = z.object({
+  priority: z.number().int().min(1),
+  severity: Severity,
+  ruleId: z.string(),
+  title: z.string(),
+  remediation: z.string(),
+  occurrences: z.number().int(),
+  locations: z.array(z.string()),
+  controls: z.array(z.string()),
+});
+export type Recommendation = z.infer<typeof Recommendation>;
+
+export const VerdictStatus = z.enum(['passed', 'failed', 'not_assessed']);
+export type VerdictStatus = z.infer<typeof VerdictStatus>;
+
+export const LayerState = z.object({
+  status: z.enum(['assessed', 'not_assessed']),
+  reason: z.string().optional(),
+  reportKey: z.string().optional(),
+});
+export type LayerState = z.infer<typeof LayerState>;
+
+/** The combined report: `intents/<id>/reports/validation-report.json`. */
+export const ValidationReport = z.object({
+  schemaVersion: z.literal(1),
+  intentId: z.string(),
+  generatedAt: z.iso.datetime(),
+  verdict: z.object({ status: VerdictStatus, reasons: z.array(z.string()) }),
+  scores: Scores,
+  explanations: z.object({
+    overall: ScoreExplanation,
+    security: ScoreExplanation,
+    quality: ScoreExplanation,
+    compliance: ScoreExplanation,
+  }),
+  thresholds: Thresholds,
+  layers: z.object({ static: LayerState, compliance: LayerState }),
+  checks: z.array(CheckResult),
+  frameworks: z.array(FrameworkResult),
+  recommendations: z.array(Recommendation),
+  findings: z.array(Finding),
+  sarifKey: z.string(),
+});
+export type ValidationReport = z.infer<typeof ValidationReport>;
+
+// What the activities return: small, so workflow histories carry summaries and report keys only.
+
+export const LayerFailure = z.object({ status: z.literal('not_assessed'), reason: z.string() });
+export type LayerFailure = z.infer<typeof LayerFailure>;
+
+export const StaticReviewSummary = z.object({
+  status: z.literal('assessed'),
+  reportKey: z.string(),
+  filesReviewed: z.number().int(),
+  counts: SeverityCounts,
+  checks: z.array(CheckResult.pick({ tool: true, status: true, reason: true, findingCount: true })),
+});
+export type StaticReviewSummary = z.infer<typeof StaticReviewSummary>;
+
+export const ComplianceSummary = z.object({
+  status: z.literal('assessed'),
+  reportKey: z.string(),
+  frameworks: z.array(
+    FrameworkResult.pick({ framework: true, status: true, counts: true }).extend({ notCovered: z.number().int() }),
+  ),
+  /** First failing controls, e.g. `HIPAA 164.312(e)(1)`; the full list is in the report. */
+  failedControls: z.array(z.string()),
+  customRules: CustomRulesStatus.pick({ status: true, count: true }),
+});
+export type ComplianceSummary = z.infer<typeof ComplianceSummary>;
+
+export const ValidationScoreSummary = z.object({
+  verdict: VerdictStatus,
+  reasons: z.array(z.string()),
+  scores: Scores,
+  counts: SeverityCounts,
+  reportKey: z.string(),
+  sarifKey: z.string(),
+  /** Titles of the highest-priority recommendations, for the gate and the Web UI. */
+  topRecommendations: z.array(z.string()),
+});
+export type ValidationScoreSummary = z.infer<typeof ValidationScoreSummary>;

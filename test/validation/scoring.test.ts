@@ -1,0 +1,217 @@
+import type { ComplianceReport, ControlResult, Finding, StaticReport } from '../../contracts/validation';
+import { finding } from '../../validation/findings';
+import { DEFAULT_THRESHOLDS, mergeSecurityFindings, recommend, scoreValidation } from '../../validation/scoring';
+
+const at = (path: string, line: number) => ({ path, line });
+const f = (
+  ruleId: string,
+  tool: Finding['tool'],
+  category: Finding['category'],
+  severity: Finding['severity'],
+  path: string,
+  line: number,
+  extra: Partial<Finding> = {},
+) =>
+  finding({
+    ruleId,
+    tool,
+    category,
+    severity,
+    message: `${ruleId} at ${path}:${line}`,
+    location: at(path, line),
+    remediation: `fix ${ruleId}`,
+    ...extra,
+  });
+
+const staticReport = (findings: Finding[], overrides: Partial<StaticReport> = {}): StaticReport => ({
+  schemaVersion: 1,
+  layer: 'static',
+  intentId: 'i',
+  generatedAt: new Date(0).toISOString(),
+  filesReviewed: 3,
+  checks: [
+    { tool: 'typescript', status: 'passed', findingCount: 0, durationMs: 1 },
+    { tool: 'secrets', status: 'passed', findingCount: 0, durationMs: 1 },
+    {
+      tool: 'semgrep',
+      status: 'not_assessed',
+      reason: 'semgrep is not installed (not on PATH)',
+      findingCount: 0,
+      durationMs: 0,
+    },
+  ],
+  findings,
+  ...overrides,
+});
+
+const control = (id: string, status: ControlResult['status'], severity: ControlResult['severity']): ControlResult => ({
+  id,
+  title: id,
+  status,
+  severity,
+  rules: [`r.${id}`],
+  evidence: [],
+});
+
+const complianceReport = (controls: ControlResult[], findings: Finding[] = []): ComplianceReport => ({
+  schemaVersion: 1,
+  layer: 'compliance',
+  intentId: 'i',
+  generatedAt: new Date(0).toISOString(),
+  frameworks: [
+    {
+      framework: 'SOC2',
+      name: 'SOC 2',
+      version: 'x',
+      status: controls.some((c) => c.status === 'fail') ? 'fail' : 'pass',
+      counts: { pass: 0, fail: 0, notApplicable: 0, notAssessed: 0 },
+      controls,
+      notCovered: [],
+    },
+  ],
+  findings,
+  checkErrors: [],
+  customRules: { status: 'none', count: 0, errors: [] },
+});
+
+describe('scoring: the worked example of docs/validation.md', () => {
+  const result = scoreValidation({
+    static: staticReport([
+      f('secrets/hardcoded-credential', 'secrets', 'security', 'high', 'src/config.ts', 3),
+      f('eslint/no-eval', 'eslint', 'security', 'high', 'src/run.ts', 10),
+      f('semgrep/qlp-eval-injection', 'semgrep', 'security', 'high', 'src/run.ts', 10),
+      f('dependencies/unknown-package', 'dependencies', 'security', 'medium', 'package.json', 5),
+      f('TS2322', 'typescript', 'quality', 'medium', 'src/run.ts', 4),
+      f('TS6133', 'typescript', 'quality', 'medium', 'src/run.ts', 2),
+      f('eslint/eqeqeq', 'eslint', 'quality', 'low', 'src/run.ts', 7),
+    ]),
+    compliance: complianceReport(
+      [
+        control('CC6.1', 'pass', 'critical'),
+        control('CC6.7', 'pass', 'high'),
+        control('CC7.2', 'fail', 'high'),
+        control('C1.1', 'not_applicable', 'medium'),
+      ],
+      [f('compliance/pii-in-logs', 'compliance', 'security', 'medium', 'src/users.ts', 8, { controls: ['SOC2 C1.1'] })],
+    ),
+    thresholds: DEFAULT_THRESHOLDS,
+  });
+
+  it('security: 100 − (10 + 10 + 4 + 4) = 72, the two findings on src/run.ts:10 counted once', () => {
+    expect(result.scores.security).toBe(72);
+    expect(result.explanations.security.deductions.reduce((sum, d) => sum + d.points, 0)).toBe(28);
+  });
+
+  it('quality: 100 − (4 + 1 + 1) = 94, capped at 59 because the project does not type-check', () => {
+    expect(result.explanations.quality.cap).toEqual({ value: 59, reason: 'the project does not type-check' });
+    expect(result.scores.quality).toBe(59);
+  });
+
+  it('compliance: 100 × (25 + 10) / (25 + 10 + 10) = 77.8 → 78; not-applicable controls do not count', () => {
+    expect(result.scores.compliance).toBe(78);
+  });
+
+  it('overall: 0.4 × 72 + 0.3 × 59 + 0.3 × 78 = 69.9 → 70; the verdict fails on quality', () => {
+    expect(result.scores.overall).toBe(70);
+    expect(result.verdict).toEqual({ status: 'failed', reasons: ['quality score 59 is below 60'] });
+  });
+
+  it('recommends the most severe, most frequent problems first, with their remediation', () => {
+    expect(result.recommendations[0]).toMatchObject({
+      priority: 1,
+      severity: 'high',
+      remediation: expect.stringMatching(/^fix /),
+    });
+    expect(result.recommendations.map((r) => r.severity)).toEqual(
+      [...result.recommendations.map((r) => r.severity)].sort(
+        (a, b) => ['critical', 'high', 'medium', 'low'].indexOf(a) - ['critical', 'high', 'medium', 'low'].indexOf(b),
+      ),
+    );
+  });
+});
+
+describe('scoring rules', () => {
+  it('caps security at 40 and overall at 50 with a critical finding', () => {
+    const result = scoreValidation({
+      static: staticReport([f('secrets/github', 'secrets', 'security', 'critical', 'src/a.ts', 1)]),
+      compliance: complianceReport([control('CC6.1', 'pass', 'critical')]),
+      thresholds: DEFAULT_THRESHOLDS,
+    });
+    expect(result.scores.security).toBe(40);
+    expect(result.explanations.security.cap).toEqual({ value: 40, reason: 'at least one critical finding' });
+    expect(result.scores.overall).toBe(50);
+    expect(result.verdict.status).toBe('failed');
+    expect(result.verdict.reasons).toContain('critical findings present');
+  });
+
+  it('caps compliance at 40 when a control with a critical rule fails', () => {
+    const result = scoreValidation({
+      static: staticReport([]),
+      compliance: complianceReport([
+        control('CC6.1', 'fail', 'critical'),
+        ...Array.from({ length: 20 }, (_, i) => control(`X${i}`, 'pass', 'critical')),
+      ]),
+      thresholds: DEFAULT_THRESHOLDS,
+    });
+    expect(result.scores.compliance).toBe(40);
+  });
+
+  it('gives a clean project 100 everywhere and passes it', () => {
+    const result = scoreValidation({
+      static: staticReport([]),
+      compliance: complianceReport([control('CC6.1', 'pass', 'critical')]),
+      thresholds: DEFAULT_THRESHOLDS,
+    });
+    expect(result.scores).toEqual({ overall: 100, security: 100, quality: 100, compliance: 100 });
+    expect(result.verdict).toEqual({ status: 'passed', reasons: [] });
+    expect(result.explanations.security.notAssessed).toEqual(['semgrep: semgrep is not installed (not on PATH)']);
+  });
+
+  it('never scores a layer that did not run: null scores and a not_assessed verdict', () => {
+    const result = scoreValidation({
+      static: { status: 'not_assessed', reason: 'activity timed out' },
+      compliance: complianceReport([control('CC6.1', 'pass', 'critical')]),
+      thresholds: DEFAULT_THRESHOLDS,
+    });
+    expect(result.scores).toEqual({ overall: null, security: null, quality: null, compliance: 100 });
+    expect(result.verdict).toEqual({
+      status: 'not_assessed',
+      reasons: ['static review not assessed: activity timed out'],
+    });
+  });
+
+  it('is not assessed when secret detection or a control could not run', () => {
+    const result = scoreValidation({
+      static: staticReport([], {
+        checks: [{ tool: 'secrets', status: 'not_assessed', reason: 'worker crashed', findingCount: 0, durationMs: 0 }],
+      }),
+      compliance: complianceReport([control('CC6.1', 'not_assessed', 'critical')]),
+      thresholds: DEFAULT_THRESHOLDS,
+    });
+    expect(result.verdict.status).toBe('not_assessed');
+    expect(result.verdict.reasons).toEqual([
+      'secret detection not assessed: worker crashed',
+      'controls not assessed: SOC2 CC6.1',
+    ]);
+  });
+
+  it('applies configured thresholds', () => {
+    const strict = { ...DEFAULT_THRESHOLDS, securityThreshold: 95 };
+    const result = scoreValidation({
+      static: staticReport([f('eslint/no-eval', 'eslint', 'security', 'high', 'src/a.ts', 1)]),
+      compliance: complianceReport([control('CC6.1', 'pass', 'critical')]),
+      thresholds: strict,
+    });
+    expect(result.verdict).toEqual({ status: 'failed', reasons: ['security score 90 is below 95'] });
+  });
+
+  it('merges security findings per file:line at the highest severity', () => {
+    const merged = mergeSecurityFindings([
+      f('a', 'eslint', 'security', 'medium', 'x.ts', 1),
+      f('b', 'compliance', 'security', 'critical', 'x.ts', 1),
+      f('c', 'eslint', 'quality', 'low', 'x.ts', 1),
+    ]);
+    expect(merged.map((m) => m.ruleId)).toEqual(['b']);
+    expect(recommend([])).toEqual([]);
+  });
+});

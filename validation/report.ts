@@ -1,0 +1,47 @@
+import type {
+  ComplianceReport,
+  LayerFailure,
+  LayerState,
+  StaticReport,
+  Thresholds,
+  ValidationReport,
+} from '../contracts/validation';
+import { sortFindings } from './findings';
+import { scoreValidation } from './scoring';
+
+export interface ReportInput {
+  intentId: string;
+  static: StaticReport | LayerFailure;
+  compliance: ComplianceReport | LayerFailure;
+  thresholds: Thresholds;
+  reportKeys: { static?: string; compliance?: string; sarif: string };
+  generatedAt?: Date;
+}
+
+const layerState = (layer: StaticReport | ComplianceReport | LayerFailure, reportKey?: string): LayerState =>
+  'status' in layer
+    ? { status: 'not_assessed', reason: layer.reason }
+    : { status: 'assessed', ...(reportKey && { reportKey }) };
+
+/** The combined validation report: scores with their explanations, verdict, recommendations and every finding. */
+export function buildValidationReport(input: ReportInput): ValidationReport {
+  const result = scoreValidation({ static: input.static, compliance: input.compliance, thresholds: input.thresholds });
+  return {
+    schemaVersion: 1,
+    intentId: input.intentId,
+    generatedAt: (input.generatedAt ?? new Date()).toISOString(),
+    verdict: result.verdict,
+    scores: result.scores,
+    explanations: result.explanations,
+    thresholds: input.thresholds,
+    layers: {
+      static: layerState(input.static, input.reportKeys.static),
+      compliance: layerState(input.compliance, input.reportKeys.compliance),
+    },
+    checks: 'checks' in input.static ? input.static.checks : [],
+    frameworks: 'frameworks' in input.compliance ? input.compliance.frameworks : [],
+    recommendations: result.recommendations,
+    findings: sortFindings(result.findings),
+    sarifKey: input.reportKeys.sarif,
+  };
+}

@@ -1,0 +1,305 @@
+import type {
+  ComplianceReport,
+  Finding,
+  LayerFailure,
+  Recommendation,
+  ScoreExplanation,
+  Scores,
+  Severity,
+  StaticReport,
+  Thresholds,
+  VerdictStatus,
+} from '../contracts/validation';
+import { formatLocation, moreSevere, SEVERITY_ORDER, SEVERITY_WEIGHTS } from './findings';
+
+/** Defaults when configuration says nothing; docs/validation.md explains each. */
+export const DEFAULT_THRESHOLDS: Thresholds = {
+  minConfidenceScore: 70,
+  securityThreshold: 70,
+  qualityThreshold: 60,
+  complianceThreshold: 70,
+};
+
+export const CAPS = {
+  /** Any critical finding: the security score cannot exceed this. */
+  securityWithCritical: 40,
+  /** Any failed control of critical severity. */
+  complianceWithCritical: 40,
+  /** Any critical finding anywhere. */
+  overallWithCritical: 50,
+  /** The project does not type-check. */
+  qualityWhenNotCompiling: 59,
+} as const;
+
+export const OVERALL_WEIGHTS = { security: 0.4, quality: 0.3, compliance: 0.3 } as const;
+
+// Diagnostics about unused code: a smell, not a build break.
+const UNUSED_DIAGNOSTICS = new Set(['TS6133', 'TS6138', 'TS6192', 'TS6196', 'TS6198', 'TS6199', 'TS6205']);
+
+export interface ScoringInput {
+  static: StaticReport | LayerFailure;
+  compliance: ComplianceReport | LayerFailure;
+  thresholds: Thresholds;
+}
+
+export interface ScoringResult {
+  scores: Scores;
+  explanations: {
+    overall: ScoreExplanation;
+    security: ScoreExplanation;
+    quality: ScoreExplanation;
+    compliance: ScoreExplanation;
+  };
+  verdict: { status: VerdictStatus; reasons: string[] };
+  recommendations: Recommendation[];
+  /** Every finding of both layers, security ones merged per file:line. */
+  findings: Finding[];
+}
+
+const isFailure = (layer: StaticReport | ComplianceReport | LayerFailure): layer is LayerFailure => 'status' in layer;
+const clamp = (value: number) => Math.max(0, Math.min(100, Math.round(value)));
+
+/**
+ * Security findings from every tool, one per file:line at its highest severity: semgrep, ESLint and a
+ * compliance check that see the same line should cost once.
+ */
+export function mergeSecurityFindings(findings: Finding[]): Finding[] {
+  const byPlace = new Map<string, Finding>();
+  const unplaced: Finding[] = [];
+  for (const item of findings.filter((f) => f.category === 'security')) {
+    if (!item.location) {
+      unplaced.push(item);
+      continue;
+    }
+    const key = `${item.location.path}:${item.location.line}`;
+    const current = byPlace.get(key);
+    if (!current) {
+      byPlace.set(key, item);
+      continue;
+    }
+    // Keep the most severe; on a tie, the one that names controls. Either way, no control mapping is lost.
+    const rank = (f: Finding) => SEVERITY_ORDER.indexOf(f.severity) * 2 + (f.controls?.length ? 0 : 1);
+    const kept = rank(item) < rank(current) ? item : current;
+    const controls = [...new Set([...(current.controls ?? []), ...(item.controls ?? [])])];
+    byPlace.set(key, controls.length ? { ...kept, controls } : kept);
+  }
+  return [...byPlace.values(), ...unplaced];
+}
+
+function deductions(findings: Finding[]): ScoreExplanation['deductions'] {
+  const byRule = new Map<string, { severity: Severity; count: number; points: number }>();
+  for (const item of findings) {
+    const entry = byRule.get(item.ruleId) ?? { severity: item.severity, count: 0, points: 0 };
+    entry.count++;
+    entry.points += SEVERITY_WEIGHTS[item.severity];
+    entry.severity = moreSevere(entry.severity, item.severity);
+    byRule.set(item.ruleId, entry);
+  }
+  return [...byRule].map(([ruleId, entry]) => ({ ruleId, ...entry })).sort((a, b) => b.points - a.points);
+}
+
+function penaltyScore(
+  findings: Finding[],
+  formula: string,
+  cap: { value: number; reason: string } | undefined,
+  notAssessed: string[],
+): ScoreExplanation {
+  const lines = deductions(findings);
+  const raw = clamp(100 - lines.reduce((sum, line) => sum + line.points, 0));
+  const score = cap ? Math.min(raw, cap.value) : raw;
+  return { score, formula, deductions: lines, ...(cap && raw > cap.value && { cap }), notAssessed };
+}
+
+const notScored = (formula: string, reason: string): ScoreExplanation => ({
+  score: null,
+  formula,
+  deductions: [],
+  notAssessed: [reason],
+});
+
+/** Computes the four scores, the verdict and the prioritised recommendations from the two layers' reports. */
+export function scoreValidation(input: ScoringInput): ScoringResult {
+  const staticLayer = isFailure(input.static) ? undefined : input.static;
+  const complianceLayer = isFailure(input.compliance) ? undefined : input.compliance;
+  const staticFindings = staticLayer?.findings ?? [];
+  const complianceFindings = complianceLayer?.findings ?? [];
+
+  const uncovered =
+    staticLayer?.checks
+      .filter((c) => c.status === 'not_assessed' || c.status === 'skipped')
+      .map((c) => `${c.tool}: ${c.reason ?? c.status}`) ?? [];
+  const securityFindings = mergeSecurityFindings([...staticFindings, ...complianceFindings]);
+  const hasCritical = securityFindings.some((f) => f.severity === 'critical');
+
+  const security = staticLayer
+    ? penaltyScore(
+        securityFindings,
+        '100 − Σ severity weight of security findings (one per file:line, highest severity); critical 25, high 10, medium 4, low 1',
+        hasCritical ? { value: CAPS.securityWithCritical, reason: 'at least one critical finding' } : undefined,
+        [
+          ...uncovered,
+          ...(complianceLayer ? [] : ['compliance layer not assessed: its code checks did not contribute']),
+        ],
+      )
+    : notScored('100 − Σ severity weights', 'static layer not assessed');
+
+  const qualityFindings = staticFindings
+    .filter((f) => f.category === 'quality')
+    .map((f) => (f.tool === 'typescript' && UNUSED_DIAGNOSTICS.has(f.ruleId) ? { ...f, severity: 'low' as const } : f));
+  const breaksBuild = qualityFindings.some(
+    (f) => f.tool === 'typescript' && SEVERITY_WEIGHTS[f.severity] >= SEVERITY_WEIGHTS.medium,
+  );
+  const quality = staticLayer
+    ? penaltyScore(
+        qualityFindings,
+        '100 − Σ severity weight of quality findings (compiler and lint); medium 4, low 1',
+        breaksBuild ? { value: CAPS.qualityWhenNotCompiling, reason: 'the project does not type-check' } : undefined,
+        uncovered.filter((u) => /^(typescript|eslint)/.test(u)),
+      )
+    : notScored('100 − Σ severity weights', 'static layer not assessed');
+
+  const compliance = complianceLayer
+    ? complianceScore(complianceLayer)
+    : notScored('weighted share of applicable controls passed', 'compliance layer not assessed');
+
+  const parts = { security: security.score, quality: quality.score, compliance: compliance.score };
+  const anyCritical = hasCritical || staticFindings.some((f) => f.severity === 'critical');
+  const overall: ScoreExplanation =
+    parts.security === null || parts.quality === null || parts.compliance === null
+      ? notScored('0.4 × security + 0.3 × quality + 0.3 × compliance', 'a component score is not assessed')
+      : (() => {
+          const raw = clamp(
+            OVERALL_WEIGHTS.security * parts.security +
+              OVERALL_WEIGHTS.quality * parts.quality +
+              OVERALL_WEIGHTS.compliance * parts.compliance,
+          );
+          const cap = anyCritical
+            ? { value: CAPS.overallWithCritical, reason: 'at least one critical finding' }
+            : undefined;
+          return {
+            score: cap ? Math.min(raw, cap.value) : raw,
+            formula: '0.4 × security + 0.3 × quality + 0.3 × compliance',
+            deductions: [],
+            ...(cap && raw > cap.value && { cap }),
+            notAssessed: [],
+          };
+        })();
+
+  const scores: Scores = {
+    overall: overall.score,
+    security: security.score,
+    quality: quality.score,
+    compliance: compliance.score,
+  };
+  const findings = [...securityFindings, ...qualityFindings];
+  return {
+    scores,
+    explanations: { overall, security, quality, compliance },
+    verdict: verdictOf(input, scores, anyCritical, staticLayer, complianceLayer),
+    recommendations: recommend(findings),
+    findings,
+  };
+}
+
+/** Per framework: the share of applicable controls that pass, each weighted by its most severe rule; then the mean. */
+function complianceScore(report: ComplianceReport): ScoreExplanation {
+  const failed = report.frameworks.flatMap((fw) =>
+    fw.controls.filter((c) => c.status === 'fail').map((c) => ({ fw: fw.framework, control: c })),
+  );
+  const perFramework = report.frameworks.map((fw) => {
+    const applicable = fw.controls.filter((c) => c.status === 'pass' || c.status === 'fail');
+    const total = applicable.reduce((sum, c) => sum + SEVERITY_WEIGHTS[c.severity], 0);
+    const passed = applicable
+      .filter((c) => c.status === 'pass')
+      .reduce((sum, c) => sum + SEVERITY_WEIGHTS[c.severity], 0);
+    return total === 0 ? 100 : (100 * passed) / total;
+  });
+  const raw = perFramework.length ? clamp(perFramework.reduce((a, b) => a + b, 0) / perFramework.length) : 100;
+  const critical = failed.some((f) => f.control.severity === 'critical');
+  const cap = critical
+    ? { value: CAPS.complianceWithCritical, reason: 'a control with a critical rule fails' }
+    : undefined;
+  return {
+    score: cap ? Math.min(raw, cap.value) : raw,
+    formula:
+      'mean over frameworks of 100 × Σ weight(passed controls) / Σ weight(passed + failed controls), weight = most severe rule of the control',
+    deductions: failed.map(({ fw, control }) => ({
+      ruleId: `${fw} ${control.id}`,
+      severity: control.severity,
+      count: control.evidence.length,
+      points: SEVERITY_WEIGHTS[control.severity],
+    })),
+    ...(cap && raw > cap.value && { cap }),
+    notAssessed: [
+      ...report.frameworks.flatMap((fw) =>
+        fw.controls
+          .filter((c) => c.status === 'not_assessed')
+          .map((c) => `${fw.framework} ${c.id}: ${c.reason ?? 'not assessed'}`),
+      ),
+      ...(report.customRules.status === 'invalid'
+        ? [`tenant rules invalid: ${report.customRules.errors.slice(0, 3).join('; ')}`]
+        : []),
+    ],
+  };
+}
+
+function verdictOf(
+  input: ScoringInput,
+  scores: Scores,
+  anyCritical: boolean,
+  staticLayer: StaticReport | undefined,
+  complianceLayer: ComplianceReport | undefined,
+): ScoringResult['verdict'] {
+  // Gaps make the verdict `not_assessed` (never passed); failures make it `failed`.
+  const gaps: string[] = [];
+  const failures: string[] = [];
+  if (!staticLayer) gaps.push(`static review not assessed: ${(input.static as LayerFailure).reason}`);
+  if (!complianceLayer) gaps.push(`compliance not assessed: ${(input.compliance as LayerFailure).reason}`);
+  const secrets = staticLayer?.checks.find((c) => c.tool === 'secrets');
+  if (secrets?.status === 'not_assessed') gaps.push(`secret detection not assessed: ${secrets.reason}`);
+  const unassessed =
+    complianceLayer?.frameworks.flatMap((fw) =>
+      fw.controls.filter((c) => c.status === 'not_assessed').map((c) => `${fw.framework} ${c.id}`),
+    ) ?? [];
+  if (unassessed.length) gaps.push(`controls not assessed: ${unassessed.join(', ')}`);
+  if (complianceLayer?.customRules.status === 'invalid')
+    gaps.push('tenant compliance rules are invalid and were not assessed');
+
+  const t = input.thresholds;
+  if (anyCritical) failures.push('critical findings present');
+  const below = (name: string, score: number | null, threshold: number) => {
+    if (score !== null && score < threshold) failures.push(`${name} score ${score} is below ${threshold}`);
+  };
+  below('overall', scores.overall, t.minConfidenceScore);
+  below('security', scores.security, t.securityThreshold);
+  below('quality', scores.quality, t.qualityThreshold);
+  below('compliance', scores.compliance, t.complianceThreshold);
+  const status: VerdictStatus = failures.length ? 'failed' : gaps.length ? 'not_assessed' : 'passed';
+  return { status, reasons: [...failures, ...gaps] };
+}
+
+const MAX_RECOMMENDATIONS = 10;
+
+/** One recommendation per rule, most severe and most frequent first. */
+export function recommend(findings: Finding[]): Recommendation[] {
+  const byRule = new Map<string, Finding[]>();
+  for (const item of findings.filter((f) => f.severity !== 'info'))
+    byRule.set(item.ruleId, [...(byRule.get(item.ruleId) ?? []), item]);
+  return [...byRule.values()]
+    .map((items) => ({ items, severity: items.map((i) => i.severity).reduce(moreSevere) }))
+    .sort(
+      (a, b) =>
+        SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || b.items.length - a.items.length,
+    )
+    .slice(0, MAX_RECOMMENDATIONS)
+    .map(({ items, severity }, index) => ({
+      priority: index + 1,
+      severity,
+      ruleId: items[0]!.ruleId,
+      title: items[0]!.message.length > 160 ? `${items[0]!.message.slice(0, 157)}...` : items[0]!.message,
+      remediation: items.find((i) => i.remediation)?.remediation ?? 'Review and fix the finding.',
+      occurrences: items.length,
+      locations: [...new Set(items.map(formatLocation))].slice(0, 5),
+      controls: [...new Set(items.flatMap((i) => i.controls ?? []))],
+    }));
+}

@@ -1,0 +1,126 @@
+import ts from 'typescript';
+import type { CheckResult, Finding, StaticReport, ToolId } from '../../contracts/validation';
+import { sortFindings } from '../findings';
+import type { Project } from '../project';
+import { finding } from '../findings';
+import { checkDependencies, declaredPackages, packageName, type DependencyPolicy } from './dependencies';
+import { lintProject } from './eslint';
+import { runLlmReview, type LlmReviewer } from './llm-review';
+import { secretlintVersion } from './secretlint-runner';
+import { scanSecrets } from './secrets';
+import { runSemgrep, type SemgrepOptions } from './semgrep';
+import { typeCheck } from './typescript';
+
+export interface StaticReviewOptions {
+  llmReviewer?: LlmReviewer;
+  semgrep?: SemgrepOptions;
+  dependencyPolicy?: DependencyPolicy;
+  /** Called between checks, e.g. to heartbeat an activity. */
+  onProgress?: (tool: ToolId) => void;
+}
+
+type CheckOutcome =
+  { findings: Finding[]; version?: string; note?: string } | { status: 'not_assessed' | 'skipped'; reason: string };
+
+/**
+ * The review does not install dependencies, so "cannot find module" for a package the project
+ * declares says nothing about the code: kept as information, not counted as a build break.
+ */
+function withDeclaredModules(findings: Finding[], declared: Set<string>): Finding[] {
+  return findings.map((item) => {
+    const module = /^TS(2307|7016)$/.test(item.ruleId) ? /'([^']+)'/.exec(item.message)?.[1] : undefined;
+    if (!module || module.startsWith('.') || !declared.has(packageName(module))) return item;
+    const { fingerprint: _fingerprint, ...rest } = item;
+    return finding({
+      ...rest,
+      severity: 'info',
+      message: `${item.message} (declared dependency; not installed for review)`,
+    });
+  });
+}
+
+/** Layer 1: compiler, linter, secrets, semgrep, dependency policy and LLM review over one project. */
+export async function runStaticReview(
+  project: Project,
+  meta: { intentId: string; generatedAt?: Date },
+  options: StaticReviewOptions = {},
+): Promise<StaticReport> {
+  const checks: CheckResult[] = [];
+  const findings: Finding[] = [];
+
+  async function check(tool: ToolId, run: () => CheckOutcome | Promise<CheckOutcome>): Promise<void> {
+    options.onProgress?.(tool);
+    const started = performance.now();
+    let outcome: CheckOutcome;
+    try {
+      outcome = await run();
+    } catch (error) {
+      // A check that crashes has not looked at the code: not assessed, never passed.
+      outcome = {
+        status: 'not_assessed',
+        reason: `${tool} failed: ${error instanceof Error ? error.message : String(error)}`,
+      };
+    }
+    const durationMs = Math.round(performance.now() - started);
+    if ('status' in outcome) {
+      checks.push({ tool, status: outcome.status, reason: outcome.reason, findingCount: 0, durationMs });
+      return;
+    }
+    findings.push(...outcome.findings);
+    const failing = outcome.findings.some((item) => item.severity !== 'info');
+    checks.push({
+      tool,
+      status: failing ? 'failed' : 'passed',
+      ...(outcome.note && { reason: outcome.note }),
+      findingCount: outcome.findings.length,
+      durationMs,
+      ...(outcome.version && { version: outcome.version }),
+    });
+  }
+
+  await check('typescript', () => {
+    const result = typeCheck(project, { nodeTypes: true });
+    if (result.filesChecked === 0) return { status: 'not_assessed', reason: 'no TypeScript files to type-check' };
+    return { findings: withDeclaredModules(result.findings, declaredPackages(project)), version: ts.version };
+  });
+  await check('eslint', () => {
+    const result = lintProject(project);
+    if (result.filesLinted === 0)
+      return { status: 'not_assessed', reason: 'no JavaScript or TypeScript files to lint' };
+    return { findings: result.findings };
+  });
+  await check('secrets', async () => {
+    const scan = await scanSecrets(project);
+    // Our own detectors ran either way; the report says which part did not.
+    const note = scan.secretlint.ran
+      ? undefined
+      : `secretlint not assessed (${scan.secretlint.reason}); built-in detectors only`;
+    return { findings: scan.findings, version: `secretlint ${secretlintVersion()} + qlp detectors`, note };
+  });
+  await check('semgrep', async () => {
+    const run = await runSemgrep(project, options.semgrep);
+    if (run.status === 'not_assessed') return run;
+    const note = run.errors.length ? `semgrep reported ${run.errors.length} error(s): ${run.errors[0]}` : undefined;
+    return { findings: run.findings, version: run.version, note };
+  });
+  await check('dependencies', () => ({ findings: checkDependencies(project, options.dependencyPolicy) }));
+  await check('llm', async () => {
+    const review = await runLlmReview(project, options.llmReviewer);
+    if (review.status !== 'completed') return review;
+    const notes = [
+      review.dropped && `${review.dropped} finding(s) about non-existent files or lines dropped`,
+      review.truncated && 'large files not sent',
+    ];
+    return { findings: review.findings, version: review.reviewer, note: notes.filter(Boolean).join('; ') || undefined };
+  });
+
+  return {
+    schemaVersion: 1,
+    layer: 'static',
+    intentId: meta.intentId,
+    generatedAt: (meta.generatedAt ?? new Date()).toISOString(),
+    filesReviewed: project.files.length,
+    checks,
+    findings: sortFindings(findings),
+  };
+}
