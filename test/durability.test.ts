@@ -66,6 +66,9 @@ test('an intent survives its worker stopping mid-tasks and at the gate, and fini
     'runAgent:check': 1,
     'runAgent:readme': 1,
     validateProject: 1,
+    staticReview: 1,
+    complianceReview: 1,
+    scoreValidation: 1,
     packageCapsule: 1,
     recordIntent: 6, // PLANNING, EXECUTING, VALIDATING, AWAITING_APPROVAL, PACKAGING, COMPLETED
     recordTask: 6, // RUNNING and COMPLETED for each of the three tasks

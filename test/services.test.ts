@@ -79,7 +79,7 @@ test('the namespace has our custom search attributes', async () => {
     const { customAttributes } = await connection.operatorService.listSearchAttributes({
       namespace: config.temporal.namespace,
     });
-    const typeNames: Record<number, string> = { 2: 'Keyword', 3: 'Int', 5: 'Bool' };
+    const typeNames: Record<number, string> = { 2: 'Keyword', 3: 'Int', 4: 'Double', 5: 'Bool' };
     for (const [name, type] of Object.entries(searchAttributeRegistrations)) {
       expect(typeNames[customAttributes[name] ?? -1]).toBe(type);
     }
