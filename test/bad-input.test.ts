@@ -15,42 +15,51 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** Runs a request that must be refused, and checks that no intent and no workflow appeared. */
-async function refusedWithoutSideEffects(request: () => Promise<ApiResponse>) {
-  const intentsBefore = await stack.db.intent.count();
-  const response = await request();
-  expect(await stack.db.intent.count()).toBe(intentsBefore);
+/**
+ * Runs a request that must be refused, marked with a key of its own (as Idempotency-Key, or as the
+ * text), and checks that no intent carries that mark afterwards: other test files submit concurrently.
+ */
+async function refusedWithoutSideEffects(request: (mark: string) => Promise<ApiResponse>) {
+  const mark = `bad-input-${randomUUID()}`;
+  const response = await request(mark);
+  expect(await stack.db.intent.count({ where: { OR: [{ idempotencyKey: mark }, { text: mark }] } })).toBe(0);
   return response;
 }
 
-const post = (rawBody: string | undefined, contentType = 'application/json') =>
-  call(`${stack.apiUrl}/intents`, { method: 'POST', rawBody, headers: { 'content-type': contentType } });
+const post =
+  (rawBody: string | undefined, contentType = 'application/json') =>
+  (mark: string) =>
+    call(`${stack.apiUrl}/intents`, {
+      method: 'POST',
+      rawBody,
+      headers: { 'content-type': contentType, 'idempotency-key': mark },
+    });
 
 describe('a submission the API cannot accept is refused with the field and reason, and starts nothing', () => {
   test.each([
-    ['an empty body', () => post(''), 400, [{ field: 'body.text', reason: 'is required and must be a string' }]],
-    ['an empty text', () => post('{"text":"   "}'), 400, [{ field: 'body.text', reason: 'must not be empty' }]],
+    ['an empty body', post(''), 400, [{ field: 'body.text', reason: 'is required and must be a string' }]],
+    ['an empty text', post('{"text":"   "}'), 400, [{ field: 'body.text', reason: 'must not be empty' }]],
     [
       'a text of the wrong type',
-      () => post('{"text":42}'),
+      post('{"text":42}'),
       400,
       [{ field: 'body.text', reason: 'is required and must be a string' }],
     ],
     [
       'an unknown field',
-      () => post('{"text":"x","priority":1}'),
+      post('{"text":"x","priority":1}'),
       400,
       [{ field: 'body', reason: 'unknown field(s): priority' }],
     ],
     [
       'a text over the limit',
-      () => post(JSON.stringify({ text: 'x'.repeat(10_001) })),
+      post(JSON.stringify({ text: 'x'.repeat(10_001) })),
       400,
       [{ field: 'body.text', reason: 'must be at most 10000 characters' }],
     ],
     [
       'a bad tenant',
-      () => post('{"text":"x","tenant":"Not OK"}'),
+      post('{"text":"x","tenant":"Not OK"}'),
       400,
       [{ field: 'body.tenant', reason: 'must be lowercase letters, digits and dashes (max 63)' }],
     ],
@@ -62,26 +71,26 @@ describe('a submission the API cannot accept is refused with the field and reaso
   });
 
   test('a body over the size limit → 413', async () => {
-    const response = await refusedWithoutSideEffects(() => post(JSON.stringify({ text: 'x'.repeat(70_000) })));
+    const response = await refusedWithoutSideEffects(post(JSON.stringify({ text: 'x'.repeat(70_000) })));
     expect(response.status).toBe(413);
     expect(response.body.detail).toBe('request body exceeds the size limit');
   });
 
   test('a body that is not JSON → 400', async () => {
-    const response = await refusedWithoutSideEffects(() => post('{"text": "unterminated'));
+    const response = await refusedWithoutSideEffects(post('{"text": "unterminated'));
     expect(response.status).toBe(400);
     expect(response.body.title).toBe('Malformed JSON');
   });
 
   test('a body that is not declared as JSON → 415', async () => {
-    const response = await refusedWithoutSideEffects(() => post('text=hello', 'application/x-www-form-urlencoded'));
+    const response = await refusedWithoutSideEffects(post('text=hello', 'application/x-www-form-urlencoded'));
     expect(response.status).toBe(415);
     expect(response.body.detail).toMatch(/must be JSON/);
   });
 
   test('an unusable Idempotency-Key → 400', async () => {
-    const response = await refusedWithoutSideEffects(() =>
-      call(`${stack.apiUrl}/intents`, { body: { text: 'x' }, headers: { 'Idempotency-Key': 'has spaces in it' } }),
+    const response = await refusedWithoutSideEffects((mark) =>
+      call(`${stack.apiUrl}/intents`, { body: { text: mark }, headers: { 'Idempotency-Key': 'has spaces in it' } }),
     );
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { decisionSignal } from '../workflows/messages';
 import { call } from './support/api';
+import { approvedAuditTrail } from './support/audit';
 import { ExecutionCounter } from './support/counting';
 import { eventually, openStack, startWorker, type TestStack } from './support/stack';
 
@@ -78,12 +79,5 @@ test('an intent survives its worker stopping mid-tasks and at the gate, and fini
   const startedTwice = [...counter.started].filter(([key, count]) => count > 1 && !key.startsWith('record'));
   expect(startedTwice).toEqual([['runAgent:check', 2]]);
   const audit = await stack.db.auditEvent.findMany({ where: { intentId: submitted.id }, orderBy: { id: 'asc' } });
-  expect(audit.map((event) => event.type)).toEqual([
-    'intent.planning',
-    'intent.executing',
-    'intent.validating',
-    'intent.awaiting_approval',
-    'intent.approved',
-    'intent.completed',
-  ]);
+  expect(audit.map((event) => event.type)).toEqual(approvedAuditTrail);
 });

@@ -6,6 +6,7 @@ import { extract } from 'tar';
 import type { CapsuleManifest } from '../activities/packaging';
 import { IntentPage, IntentView } from '../contracts/views';
 import { call } from './support/api';
+import { approvedAuditTrail } from './support/audit';
 import { eventually, openStack, startWorker, type RunningWorker, type TestStack } from './support/stack';
 
 let stack: TestStack;
@@ -98,14 +99,7 @@ test('an approved intent produces a capsule whose manifest checksums match its f
   }
 
   const audit = await stack.db.auditEvent.findMany({ where: { intentId: id }, orderBy: { id: 'asc' } });
-  expect(audit.map((e) => e.type)).toEqual([
-    'intent.planning',
-    'intent.executing',
-    'intent.validating',
-    'intent.awaiting_approval',
-    'intent.approved',
-    'intent.completed',
-  ]);
+  expect(audit.map((e) => e.type)).toEqual(approvedAuditTrail);
   expect(audit.find((e) => e.type === 'intent.approved')?.actor).toBe('ops@example.com');
 });
 

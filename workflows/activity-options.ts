@@ -1,4 +1,4 @@
-import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import type { TaskType } from '../contracts/plan';
 
 // One place for the timeouts and retry policy of each kind of activity.
@@ -39,39 +39,24 @@ export const readModelActivity: LocalActivityOptions = {
 };
 
 // Validation layers heartbeat every 5 s; inputs that can never validate are not retried.
-const notRetryableInputs = ['UnsafeOutputPath', 'ArtifactCorrupt', 'ArtifactConflict'];
+const validationRetry: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  nonRetryableErrorTypes: ['UnsafeOutputPath', 'ArtifactCorrupt', 'ArtifactConflict'],
+};
 
 /** Layer 1: compiler, ESLint, secrets, semgrep, dependency policy, LLM review. */
 export const staticReviewActivity: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '30s',
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumAttempts: 3,
-    nonRetryableErrorTypes: notRetryableInputs,
-  },
+  retry: { ...validationRetry, maximumAttempts: 3 },
 };
 
 /** Layer 3: compliance rule packs. */
-export const complianceActivity: ActivityOptions = {
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '30s',
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumAttempts: 3,
-    nonRetryableErrorTypes: notRetryableInputs,
-  },
-};
+export const complianceActivity: ActivityOptions = { ...staticReviewActivity, startToCloseTimeout: '5 minutes' };
 
 /** Scores, report and SARIF from the layers' summaries. */
 export const scoringActivity: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumAttempts: 5,
-    nonRetryableErrorTypes: notRetryableInputs,
-  },
+  retry: { ...validationRetry, maximumAttempts: 5 },
 };

@@ -1,9 +1,8 @@
-import { NativeConnection } from '@temporalio/worker';
 import type { LlmConfig, ProviderConfig } from '../../adapters/llm';
 import { offlineLlmConfig } from '../../adapters/llm/config';
 import type { ScriptedLlm } from '../support/scripted-llm';
-import { workflowBundle, type RunningWorker, type TestStack } from '../support/stack';
-import { createWorker, type CreateWorkerOptions } from '../../workers/create-worker';
+import { startWorker, type RunningWorker, type TestStack } from '../support/stack';
+import type { CreateWorkerOptions } from '../../workers/create-worker';
 
 export const TEST_KEY = 'sk-test-scripted-0123456789abcdef';
 
@@ -27,29 +26,10 @@ export function llmConfig(providers: ProviderConfig[], overrides: Partial<LlmCon
 }
 
 /** A real worker on the stack's task queue whose activities use `llm` instead of the environment's config. */
-export async function startLlmWorker(
+export function startLlmWorker(
   stack: TestStack,
   llm: LlmConfig,
   options: Pick<CreateWorkerOptions, 'wrapActivities' | 'shutdownGraceTime'> = {},
 ): Promise<RunningWorker> {
-  const connection = await NativeConnection.connect({ address: stack.config.temporal.address });
-  const worker = await createWorker({
-    connection,
-    namespace: stack.config.temporal.namespace,
-    taskQueue: stack.config.temporal.taskQueue,
-    db: stack.db,
-    store: stack.store,
-    llm,
-    workflowBundle: await workflowBundle(),
-    ...options,
-  });
-  const running = worker.run();
-  return {
-    worker,
-    async stop() {
-      worker.shutdown();
-      await running;
-      await connection.close();
-    },
-  };
+  return startWorker(stack, { ...options, llm });
 }
