@@ -53,7 +53,8 @@ let stack: TestStack;
 let worker: RunningWorker;
 
 beforeAll(async () => {
-  stack = await openStack('validation-e2e');
+  // Auto-approval on: only a project whose verdict is `passed` may skip the human gate.
+  stack = await openStack('validation-e2e', (config) => ({ ...config, gate: { ...config.gate, autoApprove: true } }));
   worker = await startWorker(stack, {
     planner: fixedPlanner(plans),
     // The agent's output is chosen by the test; everything after it (S3, validation, workflow) is real.
@@ -77,19 +78,19 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function validated(text: string) {
+async function validated(text: string, status: string) {
   const { body } = await call(`${stack.apiUrl}/intents`, { body: { text } });
   const intent = await eventually(async () => {
     const { body: current } = await call(`${stack.apiUrl}/intents/${body.id}`);
-    return current.status === 'AWAITING_APPROVAL' ? IntentView.parse(current) : undefined;
-  }, `${text} to reach the gate`);
+    return current.status === status ? IntentView.parse(current) : undefined;
+  }, `${text} to reach ${status}`);
   const report = (await call(`${stack.apiUrl}/intents/${body.id}/validation`)).body;
   return { intent, report };
 }
 
 test('a planted issue fails a control, lowers the score and yields a recommendation; the clean project passes', async () => {
-  const good = await validated('clean project');
-  const bad = await validated('planted project');
+  const good = await validated('clean project', 'COMPLETED'); // passed: auto-approved and packaged
+  const bad = await validated('planted project', 'AWAITING_APPROVAL'); // failed: waits for a human
 
   const failedControls = (report: {
     frameworks: { controls: { status: string; controlId?: string; id?: string }[] }[];
@@ -105,4 +106,5 @@ test('a planted issue fails a control, lowers the score and yields a recommendat
   const titles = bad.report.recommendations.map((r: { title: string }) => r.title).join('\n');
   expect(titles).toMatch(/TLS/i);
   expect(good.report.recommendations).toEqual([]);
+  expect(good.intent.gate?.decision).toMatchObject({ approver: 'policy:auto-approve', via: 'policy' });
 });

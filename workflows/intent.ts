@@ -197,6 +197,7 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
 
       await advance('PACKAGING', {
         gate: state.gate,
+        validation, // auto-approved intents never recorded it at the gate
         audit: {
           type: 'intent.approved',
           actor: approval.approver,
