@@ -143,7 +143,7 @@ async function trivialCeiling(connection: Connection, temporal: Client) {
       taskQueue: 'bench-trivial',
       workflowId: `trivial-${randomBytes(8).toString('hex')}`,
     });
-  return worker.runUntil(async () => {
+  const result = await worker.runUntil(async () => {
     for (let i = 0; i < 10; i++) await run(); // warm-up
     const latencies: number[] = [];
     for (let i = 0; i < LATENCY_N; i++) {
@@ -152,13 +152,14 @@ async function trivialCeiling(connection: Connection, temporal: Client) {
       latencies.push(performance.now() - started);
     }
     const elapsed = await withConcurrency(THROUGHPUT_N, CONCURRENCY, run);
-    await native.close();
     return {
       p50Ms: round(percentile(latencies, 50)),
       p99Ms: round(percentile(latencies, 99)),
       perMinute: round((THROUGHPUT_N / elapsed) * 60_000, 0),
     };
   });
+  await native.close(); // only once the worker has shut down and released it
+  return result;
 }
 
 async function main() {
@@ -184,6 +185,7 @@ async function main() {
     // (b) latency, one at a time
     const latencies: number[] = [];
     for (let i = 0; i < LATENCY_N; i++) latencies.push(await runIntent(temporal, 'five'));
+    console.log(`latency: p50 ${round(percentile(latencies, 50))} ms, p99 ${round(percentile(latencies, 99))} ms`);
 
     // (a) fan-out efficiency: ideal is one task's second, all ten side by side
     const efficiencies: number[] = [];
@@ -194,7 +196,9 @@ async function main() {
     }
 
     // (c) throughput with 50 in flight
+    console.log(`fan-out efficiency: ${efficiencies.map((e) => round(e, 3)).join(', ')}`);
     const elapsed = await withConcurrency(THROUGHPUT_N, CONCURRENCY, () => runIntent(temporal, 'five'));
+    console.log(`throughput: ${round((THROUGHPUT_N / elapsed) * 60_000, 0)} intents/min`);
 
     // round trips of one 5-task intent
     const sample = await submit('five');

@@ -55,6 +55,10 @@ export function typeCheck(project: Project, options: { nodeTypes?: boolean } = {
   };
 }
 
+// Parsed lib and @types declarations, shared by every check: parsing them is most of a small
+// project's type-check, and a SourceFile is immutable once parsed.
+const libSourceFiles = new Map<string, ts.SourceFile | undefined>();
+
 function inMemoryHost(sources: Map<string, string>, nodeTypes: boolean): ts.CompilerHost {
   const base = ts.createCompilerHost(COMPILER_OPTIONS, true);
   const readable = [LIB_DIR, ...(nodeTypes ? [NODE_TYPES_DIR, UNDICI_TYPES_DIR] : [])];
@@ -76,7 +80,10 @@ function inMemoryHost(sources: Map<string, string>, nodeTypes: boolean): ts.Comp
     getSourceFile(fileName, languageVersion) {
       const text = sources.get(fileName);
       if (text !== undefined) return ts.createSourceFile(fileName, text, languageVersion, true);
-      return isLib(fileName) ? base.getSourceFile(fileName, languageVersion) : undefined;
+      if (!isLib(fileName)) return undefined;
+      const key = `${String(languageVersion)}:${fileName}`;
+      if (!libSourceFiles.has(key)) libSourceFiles.set(key, base.getSourceFile(fileName, languageVersion));
+      return libSourceFiles.get(key);
     },
     writeFile: () => undefined,
   };
