@@ -26,6 +26,8 @@ import { waitUntil } from '../scripts/services/wait';
 const LATENCY_N = Number(process.env.BENCH_LATENCY_N ?? 200);
 const THROUGHPUT_N = Number(process.env.BENCH_THROUGHPUT_N ?? 300);
 const CONCURRENCY = 50;
+// BENCH_TEMPORAL_IN_MEMORY=1: a dev server without its SQLite file, to see what persistence costs.
+const IN_MEMORY = process.env.BENCH_TEMPORAL_IN_MEMORY === '1';
 const root = join(__dirname, '..');
 
 const runId = randomBytes(3).toString('hex');
@@ -166,7 +168,7 @@ async function main() {
   console.log(
     `bench stack in ${env.QLP_DATA_DIR}; latency n=${LATENCY_N}, throughput n=${THROUGHPUT_N} at ${CONCURRENCY} in flight`,
   );
-  await startServices(config, { prepareDatabase });
+  await startServices(config, { prepareDatabase, temporalInMemory: IN_MEMORY });
   const workerProcess = startProcess('bench/bench-worker.ts');
   const apiProcess = startProcess('api/server.ts');
   const connection = await Connection.connect({ address: config.temporal.address });
@@ -216,6 +218,7 @@ async function main() {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.version },
       settings: {
+        temporalPersistence: IN_MEMORY ? 'in-memory' : 'sqlite file',
         latencyN: LATENCY_N,
         throughputN: THROUGHPUT_N,
         concurrency: CONCURRENCY,
