@@ -215,7 +215,8 @@ test('every intent gets scores and findings: in the API, as SARIF, and as Web UI
   const { body } = await submit('A REST API for tasks with title and done');
   const waiting = IntentView.parse(await waitForStatus(body.id, 'AWAITING_APPROVAL'));
   const score = waiting.validation!.score!;
-  expect(['passed', 'failed', 'not_assessed']).toContain(score.verdict);
+  // The offline catalogue's own projects must pass our own validation.
+  expect({ verdict: score.verdict, reasons: score.reasons }).toEqual({ verdict: 'passed', reasons: [] });
   for (const value of Object.values(score.scores)) expect(value === null || (value >= 0 && value <= 100)).toBe(true);
   expect(waiting.validation!.static).toMatchObject({ status: 'assessed' });
   expect(waiting.validation!.compliance).toMatchObject({ status: 'assessed' });

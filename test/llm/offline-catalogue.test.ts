@@ -172,6 +172,12 @@ describe('offline, end to end: intent → workflow → capsule → its tests pas
     for (const { entry, id } of submitted) {
       const waiting = await until(id, ['AWAITING_APPROVAL', 'FAILED']);
       expect(waiting.statusReason).toBeNull();
+      // Our own catalogue's projects must pass our own validation layers.
+      expect({ kind: entry.kind, ...waiting.validation.score }).toMatchObject({
+        kind: entry.kind,
+        verdict: 'passed',
+        reasons: [],
+      });
       await call(`${stack.apiUrl}/intents/${id}/decision`, { body: { decision: 'approve', approver: 'offline-test' } });
       const done = await until(id, ['COMPLETED']);
       const { manifest, files } = await capsuleFiles(done.capsule.download);

@@ -190,6 +190,7 @@ export function checkDependencies(project: Project, policy: DependencyPolicy = d
       if (
         specifier.startsWith('.') ||
         specifier.startsWith('/') ||
+        specifier.startsWith('node:') || // only Node resolves the node: scheme, incl. prefix-only node:test
         BUILTINS.has(specifier) ||
         BUILTINS.has(specifier.split('/')[0]!)
       )
