@@ -213,7 +213,8 @@ describe('dependency policy', () => {
     const findings = checkDependencies(
       project({
         ...manifest({ 'super-fast-orm-helper': '^1.0.0', pm2: '^5.0.0', express: '^5.1.0' }),
-        'src/a.ts': "import { z } from 'zod';\nimport fs from 'node:fs';\nimport test from 'node:test';\nimport x from './x';\n",
+        'src/a.ts':
+          "import { z } from 'zod';\nimport fs from 'node:fs';\nimport test from 'node:test';\nimport x from './x';\n",
       }),
     );
     expect(ruleIds(findings)).toEqual([
