@@ -85,19 +85,22 @@ interface Declared {
   line: number;
 }
 
+/** Records one dependency finding; checkDependencies and checkPackage share it. */
+type AddFinding = (
+  ruleId: string,
+  severity: Severity,
+  message: string,
+  file: ProjectFile,
+  line: number,
+  remediation: string,
+  cwe?: string,
+) => void;
+
 /** Checks declared and imported packages against the offline policy: malicious, compromised, unknown, licence. */
 export function checkDependencies(project: Project, policy: DependencyPolicy = defaultDependencyPolicy): Finding[] {
   const findings: Finding[] = [];
   const declared = new Map<string, Declared>();
-  const add = (
-    ruleId: string,
-    severity: Severity,
-    message: string,
-    file: ProjectFile,
-    line: number,
-    remediation: string,
-    cwe = 'CWE-1357',
-  ) =>
+  const add: AddFinding = (ruleId, severity, message, file, line, remediation, cwe = 'CWE-1357') =>
     findings.push(
       finding({
         ruleId: `dependencies/${ruleId}`,
@@ -214,21 +217,7 @@ export function checkDependencies(project: Project, policy: DependencyPolicy = d
   return findings;
 }
 
-function checkPackage(
-  name: string,
-  file: ProjectFile,
-  line: number,
-  policy: DependencyPolicy,
-  add: (
-    ruleId: string,
-    severity: Severity,
-    message: string,
-    file: ProjectFile,
-    line: number,
-    remediation: string,
-    cwe?: string,
-  ) => void,
-): void {
+function checkPackage(name: string, file: ProjectFile, line: number, policy: DependencyPolicy, add: AddFinding): void {
   const malicious = policy.maliciousPackages[name];
   if (malicious) {
     add(
