@@ -1,0 +1,61 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import type Docker from 'dockerode';
+import { create as createTar } from 'tar';
+import { CURATED_PACKAGES, curatedPackageDir, RUNNER_PATH, SANDBOX_UID } from './layout';
+
+const run = promisify(execFile);
+
+/** Tag of the locally built image: changes whenever the runner, Node or the curated set changes. */
+export async function localImageTag(): Promise<string> {
+  const hash = createHash('sha256');
+  hash.update(await readFile(RUNNER_PATH));
+  hash.update(process.version);
+  for (const name of CURATED_PACKAGES) hash.update(await readFile(join(curatedPackageDir(name), 'package.json')));
+  return `qlp-sandbox:local-${hash.digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * Builds the sandbox image without pulling anything: a root filesystem holding this machine's Node binary
+ * and the libraries it links, the runner and the curated packages, imported with `docker import`.
+ * Production names a standard image instead (deploy/sandbox.Dockerfile) with the same layout.
+ */
+export async function buildLocalImage(docker: Docker, tag: string): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'qlp-sandbox-rootfs-'));
+  try {
+    await copyNode(root);
+    await mkdir(join(root, 'opt/qlp/deps/node_modules'), { recursive: true });
+    await cp(RUNNER_PATH, join(root, 'opt/qlp/runner.cjs'));
+    for (const name of CURATED_PACKAGES) {
+      await cp(curatedPackageDir(name), join(root, 'opt/qlp/deps/node_modules', name), { recursive: true });
+    }
+    await mkdir(join(root, 'etc'));
+    await writeFile(join(root, 'etc/passwd'), `root:x:0:0::/:/nonexistent\nsandbox:x:${SANDBOX_UID}:${SANDBOX_UID}::/work:/nonexistent\n`);
+    await writeFile(join(root, 'etc/group'), `root:x:0:\nsandbox:x:${SANDBOX_UID}:\n`);
+    for (const dir of ['work', 'tmp', 'proc', 'dev', 'sys']) await mkdir(join(root, dir));
+    const archive = createTar({ cwd: root, gzip: false, portable: true }, ['.']);
+    const [repo, version] = tag.split(':') as [string, string];
+    const progress = await docker.importImage(archive as unknown as NodeJS.ReadableStream, { repo, tag: version });
+    await new Promise<void>((resolve, reject) =>
+      docker.modem.followProgress(progress, (error: Error | null) => (error ? reject(error) : resolve())),
+    );
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+/** Node and the shared libraries `ldd` says it needs, at the same paths. */
+async function copyNode(root: string): Promise<void> {
+  await mkdir(join(root, 'usr/local/bin'), { recursive: true });
+  await cp(process.execPath, join(root, 'usr/local/bin/node'));
+  const { stdout } = await run('ldd', [process.execPath]);
+  const libraries = [...stdout.matchAll(/(\/[^\s]+\.so[^\s]*)/g)].map((m) => m[1]!);
+  for (const library of new Set(libraries)) {
+    await mkdir(join(root, dirname(library)), { recursive: true });
+    await cp(library, join(root, library), { dereference: true });
+  }
+}

@@ -1,0 +1,168 @@
+import { PassThrough } from 'node:stream';
+import Docker from 'dockerode';
+import type { LimitHit, SandboxLimits } from '../../contracts/sandbox';
+import { buildLocalImage, localImageTag } from './docker-image';
+import { isAlive, OWNER, type SandboxDriver, type SandboxProcess } from './driver';
+import { DEPS_DIR, RUNNER_IN_SANDBOX, SANDBOX_UID, WORK_DIR } from './layout';
+
+const LABEL = 'dev.quantumlayer.sandbox';
+
+export interface DockerSandboxOptions {
+  /** A standard image with the sandbox layout (deploy/sandbox.Dockerfile); default: built locally, offline. */
+  image?: string;
+  /** Docker engine socket; default: DOCKER_HOST or /var/run/docker.sock. */
+  socketPath?: string;
+  /** Leftovers older than this are removed by any worker's reaper, whoever made them. */
+  maxLifetimeMs?: number;
+}
+
+/**
+ * Docker via dockerode: no network, read-only root, size-limited tmpfs work dir, every capability dropped,
+ * no-new-privileges, the default seccomp profile, a non-root user, tini as init, pids, memory (no swap),
+ * CPU and ulimits, no log driver (output never reaches the engine's disk). Always removed afterwards.
+ */
+export class DockerSandbox implements SandboxDriver {
+  readonly name = 'docker' as const;
+  private readonly docker: Docker;
+  private image: Promise<string> | undefined;
+
+  constructor(private readonly options: DockerSandboxOptions = {}) {
+    this.docker = new Docker(options.socketPath ? { socketPath: options.socketPath } : undefined);
+  }
+
+  async unavailable(): Promise<string | undefined> {
+    try {
+      await this.docker.ping();
+    } catch (error) {
+      return `no Docker engine answers (${(error as Error).message})`;
+    }
+    if (this.options.image && !(await this.hasImage(this.options.image))) {
+      return `the sandbox image ${this.options.image} is not present (build it from deploy/sandbox.Dockerfile)`;
+    }
+    return undefined;
+  }
+
+  /** The image to run: the configured one, or the local one, built once when missing. */
+  private ensureImage(): Promise<string> {
+    this.image ??= (async () => {
+      if (this.options.image) return this.options.image;
+      const tag = await localImageTag();
+      if (!(await this.hasImage(tag))) await buildLocalImage(this.docker, tag);
+      return tag;
+    })();
+    this.image.catch(() => (this.image = undefined));
+    return this.image;
+  }
+
+  private async hasImage(tag: string): Promise<boolean> {
+    return this.docker
+      .getImage(tag)
+      .inspect()
+      .then(() => true)
+      .catch(() => false);
+  }
+
+  async launch(limits: SandboxLimits): Promise<SandboxProcess> {
+    const image = await this.ensureImage();
+    const tmpfs = (bytes: number) => `rw,noexec,nosuid,nodev,size=${bytes},uid=${SANDBOX_UID},gid=${SANDBOX_UID}`;
+    const container = await this.docker.createContainer({
+      Image: image,
+      Cmd: ['node', RUNNER_IN_SANDBOX],
+      User: `${SANDBOX_UID}:${SANDBOX_UID}`,
+      WorkingDir: WORK_DIR,
+      Env: ['PATH=/usr/local/bin:/usr/bin:/bin', `HOME=${WORK_DIR}`, `QLP_WORK_DIR=${WORK_DIR}`, `QLP_DEPS_DIR=${DEPS_DIR}`],
+      Labels: { [LABEL]: 'true', [`${LABEL}.host`]: OWNER.host, [`${LABEL}.pid`]: String(OWNER.pid) },
+      OpenStdin: true,
+      StdinOnce: true,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      NetworkDisabled: true,
+      HostConfig: {
+        NetworkMode: 'none',
+        ReadonlyRootfs: true,
+        Tmpfs: { [WORK_DIR]: tmpfs(limits.workDirBytes), '/tmp': tmpfs(limits.workDirBytes) },
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
+        Init: true,
+        PidsLimit: limits.pids,
+        Memory: limits.memoryBytes,
+        MemorySwap: limits.memoryBytes,
+        NanoCpus: Math.round(limits.cpus * 1e9),
+        Ulimits: [
+          { Name: 'nofile', Soft: limits.openFiles, Hard: limits.openFiles },
+          { Name: 'fsize', Soft: limits.fileSizeBytes, Hard: limits.fileSizeBytes },
+          { Name: 'cpu', Soft: limits.cpuSeconds, Hard: limits.cpuSeconds },
+          { Name: 'core', Soft: 0, Hard: 0 },
+        ],
+        LogConfig: { Type: 'none', Config: {} },
+        AutoRemove: false,
+      },
+    });
+    const remove = async () => {
+      await container.remove({ force: true, v: true }).catch((error: { statusCode?: number }) => {
+        // 404: already gone; 409: removal already in progress.
+        if (error.statusCode !== 404 && error.statusCode !== 409) throw error;
+      });
+    };
+    try {
+      const stream = await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true });
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      container.modem.demuxStream(stream, stdout, stderr);
+      stream.on('end', () => {
+        stdout.end();
+        stderr.end();
+      });
+      const stdin = new PassThrough();
+      stdin.on('data', (chunk: Buffer) => stream.write(chunk));
+      // Half-close: with StdinOnce the runner sees end of input while its output keeps flowing.
+      stdin.on('end', () => (stream as unknown as { end(): void }).end());
+      await container.start();
+      const exited = container.wait().then(async (status: { StatusCode: number }) => {
+        const state = (await container.inspect()).State;
+        const hits: LimitHit[] = state.OOMKilled
+          ? [{ limit: 'memory', detail: `the kernel killed the run at its ${limits.memoryBytes}-byte memory limit` }]
+          : [];
+        return { exitCode: status.StatusCode, hits };
+      });
+      return {
+        stdin,
+        stdout,
+        stderr,
+        exited,
+        kill: async () => {
+          await container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
+        },
+        cleanup: remove,
+      };
+    } catch (error) {
+      await remove();
+      throw error;
+    }
+  }
+
+  /** Removes labelled containers whose worker (this host) is dead, and any older than the maximum lifetime. */
+  async reap(): Promise<number> {
+    const containers = await this.docker.listContainers({ all: true, filters: { label: [LABEL] } });
+    const maxLifetimeMs = this.options.maxLifetimeMs ?? 60 * 60_000;
+    const leftovers = containers.filter((c) => {
+      const mine = c.Labels[`${LABEL}.host`] === OWNER.host;
+      const pid = Number(c.Labels[`${LABEL}.pid`]);
+      const orphaned = mine && pid !== OWNER.pid && !isAlive(pid);
+      return orphaned || Date.now() - c.Created * 1000 > maxLifetimeMs;
+    });
+    for (const leftover of leftovers) {
+      await this.docker
+        .getContainer(leftover.Id)
+        .remove({ force: true, v: true })
+        .catch(() => undefined);
+    }
+    return leftovers.length;
+  }
+
+  /** Labelled containers that exist now (tests and health checks). */
+  async count(): Promise<number> {
+    return (await this.docker.listContainers({ all: true, filters: { label: [LABEL] } })).length;
+  }
+}

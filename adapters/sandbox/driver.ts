@@ -1,0 +1,45 @@
+import type { Readable, Writable } from 'node:stream';
+import type { LimitHit, SandboxDriverName, SandboxLimits, SandboxRunResult } from '../../contracts/sandbox';
+
+/** What a driver knows about how the sandbox ended, beyond what the runner inside said. */
+export interface SandboxExit {
+  exitCode: number | null;
+  /** Limits the driver saw hit itself (an OOM kill, its cgroup's pids counter). */
+  hits: LimitHit[];
+  resources?: SandboxRunResult['resources'];
+}
+
+/** One started sandbox with the runner inside, waiting for its request on stdin. */
+export interface SandboxProcess {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  exited: Promise<SandboxExit>;
+  /** Kills everything in the sandbox at once. */
+  kill(): Promise<void>;
+  /** Removes what the run created (container, cgroup); safe to call twice. */
+  cleanup(): Promise<void>;
+}
+
+/** An isolation mechanism: Docker or bubblewrap. */
+export interface SandboxDriver {
+  readonly name: SandboxDriverName;
+  /** Why this driver cannot run here, or undefined when it can. */
+  unavailable(): Promise<string | undefined>;
+  launch(limits: SandboxLimits): Promise<SandboxProcess>;
+  /** Removes leftovers of runs whose worker died (containers, cgroups); returns how many. */
+  reap(): Promise<number>;
+}
+
+/** Labels every sandbox carries, so leftovers can be found and attributed to the worker that made them. */
+export const OWNER = { host: process.env.HOSTNAME ?? 'localhost', pid: process.pid };
+
+/** Whether a process of this host is alive (signal 0 probes without touching it). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,272 @@
+'use strict';
+// Runs inside the sandbox (plain Node, no dependencies): writes the project into the work dir, checks its
+// dependencies against the curated offline set, compiles it, runs its tests, and prints one result line.
+// Everything here is as untrusted as the project: the host enforces the limits and trusts only the shape.
+
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const WORK = process.env.QLP_WORK_DIR || '/work';
+const DEPS = process.env.QLP_DEPS_DIR || '/opt/qlp/deps';
+const PROJECT = path.join(WORK, 'project');
+const EXCERPT_BYTES = 4096;
+
+const SIGNATURES = [
+  { limit: 'pids', pattern: /\bEAGAIN\b|Resource temporarily unavailable|fork: retry/ },
+  {
+    limit: 'memory',
+    pattern: /heap out of memory|Array buffer allocation failed|\bENOMEM\b|Cannot allocate memory|bad_alloc/,
+  },
+  { limit: 'disk', pattern: /\bENOSPC\b|no space left on device|\bEFBIG\b|File too large/i },
+];
+const SIGNALS = { SIGXFSZ: 'disk', SIGXCPU: 'cpu' };
+
+function readStdin() {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    process.stdin.on('data', (chunk) => chunks.push(chunk));
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('error', reject);
+  });
+}
+
+/** Keeps the first and last bytes of a stream and counts the rest. */
+function capture(limit) {
+  let head = '';
+  let tail = '';
+  let total = 0;
+  return {
+    add(chunk) {
+      total += chunk.length;
+      const text = chunk.toString('utf8');
+      if (head.length < EXCERPT_BYTES) head += text.slice(0, EXCERPT_BYTES - head.length);
+      tail = (tail + text).slice(-EXCERPT_BYTES);
+      return total > limit;
+    },
+    get total() {
+      return total;
+    },
+    /** Whole output while it is small; otherwise its start and end. */
+    excerpt() {
+      if (total <= 2 * EXCERPT_BYTES) return (head + tail).slice(0, total);
+      return `${head}\n… ${total - 2 * EXCERPT_BYTES} bytes left out …\n${tail}`;
+    },
+    full: [],
+  };
+}
+
+/** One step as a child process in its own process group, so a cap or the end of the step kills all of it. */
+function runStep(step, args, outputLimit, keepAll) {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const out = capture(outputLimit);
+    const kept = [];
+    let capped = false;
+    const child = spawn(process.execPath, args, {
+      cwd: PROJECT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: WORK, TMPDIR: '/tmp', NODE_ENV: 'test' },
+    });
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const onData = (chunk) => {
+      if (capped) return;
+      if (keepAll) kept.push(chunk);
+      if (out.add(chunk)) {
+        capped = true;
+        killGroup();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (error) => {
+      resolve({ step, status: 'failed', durationMs: Date.now() - started, reason: error.message, outputExcerpt: '' });
+    });
+    child.on('close', (exitCode, signal) => {
+      killGroup(); // whatever the step left running in its group
+      const result = {
+        step,
+        status: capped ? 'killed' : exitCode === 0 ? 'passed' : 'failed',
+        durationMs: Date.now() - started,
+        exitCode,
+        signal,
+        outputExcerpt: out.excerpt(),
+      };
+      if (capped) result.reason = `output exceeded ${outputLimit} bytes`;
+      resolve({ ...result, output: keepAll ? Buffer.concat(kept).toString('utf8') : undefined, capped });
+    });
+  });
+}
+
+function limitHitsOf(result) {
+  const hits = [];
+  if (result.capped) hits.push({ limit: 'output', step: result.step, detail: result.reason });
+  const bySignal = SIGNALS[result.signal];
+  if (bySignal) hits.push({ limit: bySignal, step: result.step, detail: `killed by ${result.signal}` });
+  const text = result.output || result.outputExcerpt;
+  if (result.status !== 'passed') {
+    for (const { limit, pattern } of SIGNATURES) {
+      const match = pattern.exec(text);
+      if (match && !hits.some((h) => h.limit === limit)) {
+        hits.push({ limit, step: result.step, detail: `"${match[0]}" in the ${result.step} output` });
+      }
+    }
+  }
+  return hits;
+}
+
+function writeProject(files) {
+  for (const file of files) {
+    const target = path.resolve(PROJECT, file.path);
+    if (!target.startsWith(`${PROJECT}${path.sep}`)) throw new Error(`unsafe path: ${file.path}`);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, Buffer.from(file.contentBase64, 'base64'));
+  }
+}
+
+function readJson(file) {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(PROJECT, file), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** "Install": every dependency must be in the curated set, which is linked in read-only; nothing is fetched. */
+function install(manifest) {
+  const started = Date.now();
+  const names = Object.keys({ ...(manifest?.dependencies || {}), ...(manifest?.devDependencies || {}) });
+  const missing = names.filter((name) => !fs.existsSync(path.join(DEPS, 'node_modules', name, 'package.json')));
+  fs.symlinkSync(path.join(DEPS, 'node_modules'), path.join(PROJECT, 'node_modules'));
+  const reason = missing.length
+    ? `not in the curated offline dependency set (no network in the sandbox): ${missing.join(', ')}`
+    : undefined;
+  const excerpt = `${names.length} dependencies, ${names.length - missing.length} from the curated set`;
+  const step = {
+    step: 'install',
+    status: missing.length ? 'failed' : 'passed',
+    durationMs: Date.now() - started,
+    outputExcerpt: excerpt,
+  };
+  return { step: reason ? { ...step, reason } : step, missing };
+}
+
+/** Test files as the project's own `npm test` names them (`node --test <paths>`), else Node's discovery. */
+function testArgs(manifest) {
+  const script = manifest?.scripts?.test || '';
+  const match = /node\s+--test((?:\s+[^\s&|;]+)*)/.exec(script);
+  const paths = match ? match[1].trim().split(/\s+/).filter((p) => p && !p.startsWith('-')) : [];
+  return ['--test', '--test-reporter=tap', ...paths];
+}
+
+/** Counts and failing tests from Node's TAP output. */
+function parseTap(output) {
+  const count = (name) => Number(new RegExp(`^# ${name} (\\d+)`, 'm').exec(output)?.[1] ?? 0);
+  const failures = [];
+  const lines = output.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^\s*not ok \d+ - (.*)$/.exec(lines[i]);
+    if (!match) continue;
+    const block = [];
+    for (let j = i + 1; j < lines.length && !/^\s*(not )?ok \d+/.test(lines[j]); j++) block.push(lines[j]);
+    const detail = block.join('\n');
+    if (/failureType: 'subtestsFailed'/.test(detail)) continue; // its failing subtests are listed themselves
+    failures.push({ name: match[1].replace(/\s*#.*$/, ''), excerpt: detail.slice(0, 1024) });
+  }
+  return {
+    passed: count('pass'),
+    failed: count('fail') + count('cancelled'),
+    skipped: count('skipped') + count('todo'),
+    failures: failures.slice(0, 20),
+  };
+}
+
+function readNumber(file) {
+  try {
+    const value = Number(fs.readFileSync(file, 'utf8').trim());
+    return Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The run's own cgroup, when the sandbox shows it (Docker on cgroup v1 or v2). */
+function resources() {
+  const peak = readNumber('/sys/fs/cgroup/memory/memory.max_usage_in_bytes') ?? readNumber('/sys/fs/cgroup/memory.peak');
+  const cpuNs = readNumber('/sys/fs/cgroup/cpuacct/cpuacct.usage') ?? readNumber('/sys/fs/cgroup/cpu,cpuacct/cpuacct.usage');
+  return { peakMemoryBytes: peak, cpuMs: cpuNs === undefined ? undefined : Math.round(cpuNs / 1e6) };
+}
+
+async function main() {
+  const request = JSON.parse(await readStdin());
+  const say = (kind, value) => process.stdout.write(`QLP ${request.nonce} ${kind} ${JSON.stringify(value)}\n`);
+  const steps = [];
+  const limitHits = [];
+  let tests = { passed: 0, failed: 0, skipped: 0, failures: [] };
+  const skip = (step, reason) => steps.push({ step, status: 'skipped', durationMs: 0, reason, outputExcerpt: '' });
+
+  fs.mkdirSync(PROJECT, { recursive: true });
+  writeProject(request.files);
+  const manifest = readJson('package.json');
+
+  say('step', 'install');
+  const installed = install(manifest);
+  steps.push(installed.step);
+
+  const tsc = path.join(DEPS, 'node_modules', 'typescript', 'bin', 'tsc');
+  if (installed.missing.length) {
+    skip('typecheck', 'dependencies missing');
+    skip('build', 'dependencies missing');
+    skip('test', 'dependencies missing');
+  } else {
+    let built = true;
+    if (fs.existsSync(path.join(PROJECT, 'tsconfig.json'))) {
+      // One compiler run type-checks and emits; reported as two steps.
+      say('step', 'typecheck');
+      const compiled = await runStep('typecheck', [tsc, '-p', '.', '--pretty', 'false'], request.outputBytes, true);
+      limitHits.push(...limitHitsOf(compiled));
+      const errors = ((compiled.output || '').match(/error TS\d+/g) || []).length;
+      steps.push({ ...strip(compiled), reason: compiled.status === 'passed' ? undefined : `${errors} compiler errors` });
+      const outDir = readJson('tsconfig.json')?.compilerOptions?.outDir;
+      built = compiled.status !== 'killed' && (!outDir || fs.existsSync(path.join(PROJECT, outDir)));
+      steps.push({
+        step: 'build',
+        status: built ? 'passed' : 'failed',
+        durationMs: 0,
+        reason: built ? undefined : 'the compiler emitted nothing',
+        outputExcerpt: '',
+      });
+    } else {
+      skip('typecheck', 'no tsconfig.json');
+      skip('build', 'no tsconfig.json');
+    }
+    if (built) {
+      say('step', 'test');
+      const ran = await runStep('test', testArgs(manifest), request.outputBytes, true);
+      limitHits.push(...limitHitsOf(ran));
+      tests = parseTap(ran.output || '');
+      const reason = ran.capped ? ran.reason : tests.failed ? `${tests.failed} tests failed` : undefined;
+      steps.push({ ...strip(ran), reason });
+    } else {
+      skip('test', 'the build failed');
+    }
+  }
+  say('result', { steps, tests, limitHits, missingDependencies: installed.missing, resources: resources() });
+}
+
+function strip(result) {
+  const { output: _output, capped: _capped, ...step } = result;
+  return step;
+}
+
+main().catch((error) => {
+  process.stderr.write(`runner failed: ${error && error.stack ? error.stack : error}\n`);
+  process.exit(70);
+});

@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import type { LimitHit, SandboxLimits, SandboxRunResult, StepName } from '../../contracts/sandbox';
+import type { SandboxDriver } from './driver';
+
+export interface SandboxFile {
+  path: string;
+  content: string | Buffer;
+}
+
+export interface SandboxRunRequest {
+  files: SandboxFile[];
+  limits: SandboxLimits;
+  /** Aborting kills the sandbox at once (activity cancellation). */
+  signal?: AbortSignal;
+  /** Called as the runner enters each step (heartbeat details). */
+  onStep?: (step: StepName) => void;
+}
+
+/** Room for the runner's own lines on top of the capped step excerpts it reports. */
+const RUNNER_OUTPUT_ALLOWANCE = 256 * 1024;
+
+/**
+ * Runs a project in a sandbox of `driver`: sends it in, follows the runner's steps, enforces the wall
+ * clock and the output cap from outside, and always removes the sandbox, whatever happens.
+ */
+export async function runInSandbox(driver: SandboxDriver, request: SandboxRunRequest): Promise<SandboxRunResult> {
+  const { limits, signal } = request;
+  signal?.throwIfAborted();
+  const nonce = randomBytes(16).toString('hex');
+  const started = performance.now();
+  const sandbox = await driver.launch(limits);
+  const hits: LimitHit[] = [];
+  let step: StepName | undefined;
+  let firstLineAt: number | undefined;
+  let reported: Omit<SandboxRunResult, 'driver' | 'status' | 'durationMs' | 'startupMs'> | undefined;
+  let stderr = '';
+  let outputBytes = 0;
+  let stopped = false;
+  const stop = (hit?: LimitHit) => {
+    if (hit && !hits.some((h) => h.limit === hit.limit)) hits.push(hit);
+    if (stopped) return;
+    stopped = true;
+    void sandbox.kill();
+  };
+  const cap = limits.outputBytes + RUNNER_OUTPUT_ALLOWANCE;
+  const count = (chunk: Buffer) => {
+    outputBytes += chunk.length;
+    if (outputBytes > cap) stop({ limit: 'output', step, detail: `the sandbox wrote more than ${cap} bytes` });
+  };
+
+  let pending = '';
+  sandbox.stdout.on('data', (chunk: Buffer) => {
+    count(chunk);
+    pending += chunk.toString('utf8');
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      const match = /^QLP ([0-9a-f]{32}) (step|result) (.*)$/.exec(line);
+      if (!match || match[1] !== nonce) continue;
+      firstLineAt ??= performance.now();
+      if (match[2] === 'step') {
+        step = JSON.parse(match[3]!) as StepName;
+        request.onStep?.(step);
+      } else {
+        reported = JSON.parse(match[3]!) as typeof reported;
+      }
+    }
+  });
+  sandbox.stderr.on('data', (chunk: Buffer) => {
+    count(chunk);
+    if (stderr.length < 4096) stderr += chunk.toString('utf8');
+  });
+
+  const timer = setTimeout(
+    () => stop({ limit: 'timeout', step, detail: `the run took longer than ${limits.timeoutMs} ms` }),
+    limits.timeoutMs,
+  );
+  const onAbort = () => stop();
+  signal?.addEventListener('abort', onAbort);
+  try {
+    sandbox.stdin.end(
+      JSON.stringify({
+        nonce,
+        outputBytes: limits.outputBytes,
+        files: request.files.map((f) => ({ path: f.path, contentBase64: Buffer.from(f.content).toString('base64') })),
+      }),
+    );
+    sandbox.stdin.on('error', () => undefined); // a sandbox that dies early closes its stdin
+    const exit = await sandbox.exited;
+    signal?.throwIfAborted();
+    for (const hit of [...exit.hits, ...(reported?.limitHits ?? [])]) {
+      if (!hits.some((h) => h.limit === hit.limit)) hits.push(hit);
+    }
+    const durationMs = Math.round(performance.now() - started);
+    const startupMs = Math.round((firstLineAt ?? performance.now()) - started);
+    const base = {
+      driver: driver.name,
+      durationMs,
+      startupMs,
+      limitHits: hits,
+      resources: { ...definedOnly(reported?.resources), ...definedOnly(exit.resources) },
+    };
+    if (reported) {
+      return { ...reported, ...base, status: hits.length ? 'limit' : 'completed' };
+    }
+    const empty = { steps: [], tests: { passed: 0, failed: 0, skipped: 0, failures: [] }, missingDependencies: [] };
+    if (hits.length) {
+      const reason = `stopped by the ${hits.map((h) => h.limit).join(' and ')} limit${step ? ` during ${step}` : ''}`;
+      return { ...base, ...empty, status: 'limit', reason };
+    }
+    const reason = `the sandbox ended without a result (exit ${exit.exitCode})${stderr ? `: ${stderr.slice(0, 500)}` : ''}`;
+    return { ...base, ...empty, status: 'error', reason };
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    if (!stopped) await sandbox.kill().catch(() => undefined);
+    await sandbox.cleanup();
+  }
+}
+
+const definedOnly = <T extends object>(value: T | undefined): Partial<T> =>
+  Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
