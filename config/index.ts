@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { llmEnvShape, toLlmConfig, type LlmConfig } from '../adapters/llm/config';
+import { sandboxEnvShape, toSandboxConfig, type SandboxConfig } from '../adapters/sandbox/config';
 import { toValidationConfig, validationEnvShape, type ValidationConfig } from '../validation/config';
 
 /**
@@ -68,6 +69,9 @@ export const envSchema = z.object({
 
   // Validation thresholds, frameworks and semgrep (validation/config.ts, docs/validation.md).
   ...validationEnvShape,
+
+  // Sandbox for layer 2 (adapters/sandbox/config.ts, docs/sandbox.md).
+  ...sandboxEnvShape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -99,6 +103,8 @@ export interface Config {
   llm: LlmConfig;
   /** Score thresholds, compliance frameworks that apply, and where semgrep is. */
   validation: ValidationConfig;
+  /** Which isolation runs generated code (layer 2), and its limits. */
+  sandbox: SandboxConfig;
   /** How an intent's task graph runs; fixed per intent when it is submitted. */
   dag: { maxConcurrency: number; maxPlanTasks: number; failurePolicy: 'fail-fast' | 'continue' };
 }
@@ -156,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gate: { timeout: e.GATE_TIMEOUT, autoApprove: e.AUTO_APPROVE },
     llm: llm.config,
     validation: toValidationConfig(e),
+    sandbox: toSandboxConfig(e),
     dag: { maxConcurrency: e.MAX_TASK_CONCURRENCY, maxPlanTasks: e.MAX_PLAN_TASKS, failurePolicy: e.FAILURE_POLICY },
   };
 }
