@@ -1,5 +1,6 @@
 import type { Database } from '../adapters/db/client';
 import { LlmGateway, type LlmConfig } from '../adapters/llm';
+import { prepareSandbox } from '../adapters/sandbox';
 import type { ObjectStore } from '../adapters/storage/s3';
 import { loadConfig } from '../config';
 import type { Plan } from '../contracts/plan';
@@ -26,6 +27,13 @@ export interface ActivityDependencies {
 
 /** Every activity the workers register, built over real adapters (tests pass test settings, not mocks). */
 export function createActivities({ db, store, planner, llm = loadConfig().llm, validation }: ActivityDependencies) {
+  // Layer 2's sandbox: the one the caller prepared, else the configured one (chosen on first use).
+  const sandboxConfig = validation?.sandbox ? undefined : loadConfig().sandbox;
+  const validationOptions: ValidationActivityOptions = {
+    ...validation,
+    sandbox: validation?.sandbox ?? (sandboxConfig && (() => prepareSandbox(sandboxConfig))),
+    sandboxLimits: validation?.sandboxLimits ?? sandboxConfig?.limits,
+  };
   const gateway = new LlmGateway(db, llm);
   const planning = createPlanningActivities({ gateway, store, defaultBudget: llm.budget });
   const agents = createAgentActivities({
@@ -39,7 +47,7 @@ export function createActivities({ db, store, planner, llm = loadConfig().llm, v
       return planner ? planner(input) : planning.parseIntent(input);
     },
     runAgent: withRunInfo(agents.runAgent),
-    ...createValidationActivities(store, validation),
+    ...createValidationActivities(store, validationOptions),
     ...createPackagingActivities(store),
     ...createReadModelActivities(db),
   };

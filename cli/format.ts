@@ -146,6 +146,8 @@ function renderValidation(intent: IntentView, options: RenderOptions): string[] 
       `${label('  details')}qlp validation ${intent.id}`,
     );
   }
+  const dynamic = intent.validation?.dynamic;
+  if (dynamic) lines.push(`${label('  sandbox')}${dynamicLine(dynamic)}`);
   for (const message of tc.firstErrors.slice(0, 5)) lines.push(`  ${oneLine(message, 120)}`);
   if (tc.errorCount > 5) lines.push(`  … (full report: ${intent.validation?.reportKey})`);
   return lines;
@@ -244,4 +246,12 @@ function taskDuration(task: TaskView, now = Date.now()): string {
 export function progressLine(intent: IntentView): string {
   const reason = intent.statusReason ? ` (${intent.statusReason})` : '';
   return `${intent.status}${reason}, ${taskProgress(intent.tasks)}`;
+}
+
+/** Layer 2 in one line: where it ran and what the tests said, or why it did not run. */
+export function dynamicLine(dynamic: NonNullable<NonNullable<IntentView['validation']>['dynamic']>): string {
+  if (dynamic.status === 'not_assessed') return `not assessed (${dynamic.reason})`;
+  const { passed, failed } = dynamic.tests;
+  const limits = dynamic.limitHits.length ? `; stopped at the ${dynamic.limitHits.join(' and ')} limit` : '';
+  return `${dynamic.outcome} in ${dynamic.driver}: ${passed} tests passed, ${failed} failed${limits} (${dynamic.durationMs} ms)`;
 }

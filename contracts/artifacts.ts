@@ -1,4 +1,10 @@
-import type { ComplianceSummary, LayerFailure, StaticReviewSummary, ValidationScoreSummary } from './validation';
+import type {
+  ComplianceSummary,
+  DynamicSummary,
+  LayerFailure,
+  StaticReviewSummary,
+  ValidationScoreSummary,
+} from './validation';
 import type { LlmUsage } from './usage';
 
 /** A file a task produced; its content lives in S3 under the task's prefix. */
@@ -47,6 +53,8 @@ export interface ValidationSummary {
   /** Layer 1 (static review) and layer 3 (compliance): a summary, or why the layer could not run. */
   static?: StaticReviewSummary | LayerFailure;
   compliance?: ComplianceSummary | LayerFailure;
+  /** Layer 2 (build and tests in the sandbox): a summary, or why it could not run. */
+  dynamic?: DynamicSummary | LayerFailure;
   /** Scores 0–100, verdict and the keys of the JSON report and SARIF. */
   score?: ValidationScoreSummary;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LimitKind, SandboxDriverName, SandboxRunResult } from './sandbox';
 
 // Validation reports (layer 1 static review, layer 3 compliance, scores) as zod schemas: the reports
 // stored in S3, the small summaries activities return, and what the API shows.
@@ -7,7 +8,16 @@ export const severities = ['critical', 'high', 'medium', 'low', 'info'] as const
 export const Severity = z.enum(severities);
 export type Severity = z.infer<typeof Severity>;
 
-export const tools = ['typescript', 'eslint', 'secrets', 'semgrep', 'dependencies', 'llm', 'compliance'] as const;
+export const tools = [
+  'typescript',
+  'eslint',
+  'secrets',
+  'semgrep',
+  'dependencies',
+  'llm',
+  'compliance',
+  'sandbox',
+] as const;
 export const ToolId = z.enum(tools);
 export type ToolId = z.infer<typeof ToolId>;
 
@@ -197,7 +207,8 @@ export const ValidationReport = z.object({
     compliance: ScoreExplanation,
   }),
   thresholds: Thresholds,
-  layers: z.object({ static: LayerState, compliance: LayerState }),
+  /** `dynamic` is absent for intents validated before layer 2 existed. */
+  layers: z.object({ static: LayerState, compliance: LayerState, dynamic: LayerState.optional() }),
   checks: z.array(CheckResult),
   frameworks: z.array(FrameworkResult),
   recommendations: z.array(Recommendation),
@@ -243,3 +254,29 @@ export const ValidationScoreSummary = z.object({
   topRecommendations: z.array(z.string()),
 });
 export type ValidationScoreSummary = z.infer<typeof ValidationScoreSummary>;
+
+/** Layer 2: the project installed, compiled and tested in a sandbox: `intents/<id>/reports/dynamic.json`. */
+export const DynamicReport = z.object({
+  schemaVersion: z.literal(1),
+  layer: z.literal('dynamic'),
+  intentId: z.string(),
+  generatedAt: z.iso.datetime(),
+  outcome: z.enum(['passed', 'failed']),
+  run: SandboxRunResult,
+  findings: z.array(Finding),
+});
+export type DynamicReport = z.infer<typeof DynamicReport>;
+
+export const DynamicSummary = z.object({
+  status: z.literal('assessed'),
+  reportKey: z.string(),
+  driver: SandboxDriverName,
+  outcome: z.enum(['passed', 'failed']),
+  tests: z.object({ passed: z.number().int(), failed: z.number().int(), skipped: z.number().int() }),
+  limitHits: z.array(LimitKind),
+  /** First failing tests or steps, for a human at the gate; the full list is in the report. */
+  problems: z.array(z.string()),
+  durationMs: z.number(),
+  startupMs: z.number(),
+});
+export type DynamicSummary = z.infer<typeof DynamicSummary>;

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { IntentStatus } from './intent';
 import { LlmUsageView } from './usage';
-import { ComplianceSummary, LayerFailure, StaticReviewSummary, ValidationScoreSummary } from './validation';
+import {
+  ComplianceSummary,
+  DynamicSummary,
+  LayerFailure,
+  StaticReviewSummary,
+  ValidationScoreSummary,
+} from './validation';
 
 // What the API returns. One schema per response feeds the API's types, the CLI's and the OpenAPI document.
 
@@ -32,6 +38,7 @@ export const ValidationView = z.object({
   reportKey: z.string(),
   static: z.union([StaticReviewSummary, LayerFailure]).optional(),
   compliance: z.union([ComplianceSummary, LayerFailure]).optional(),
+  dynamic: z.union([DynamicSummary, LayerFailure]).optional().describe('layer 2: build and tests in the sandbox'),
   score: ValidationScoreSummary.optional(),
 });
 

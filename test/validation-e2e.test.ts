@@ -8,7 +8,24 @@ import { eventually, openStack, startWorker, type RunningWorker, type TestStack 
 
 // Through the whole intent workflow: a generated project with a planted issue against a clean one.
 
-const clean = [
+// A small real project: layer 2 installs it offline, compiles it and runs its tests in the sandbox.
+const projectFiles = (assertion: string) => [
+  {
+    path: 'package.json',
+    content: JSON.stringify({
+      name: 'loans',
+      private: true,
+      scripts: { test: 'tsc -p . && node --test dist/test/' },
+      devDependencies: { typescript: '~5.9.3', '@types/node': '^20.19.0' },
+    }),
+  },
+  {
+    path: 'tsconfig.json',
+    content: JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'commonjs', types: ['node'], strict: true, outDir: 'dist' },
+      include: ['src', 'test'],
+    }),
+  },
   {
     path: 'src/loans.ts',
     content: [
@@ -23,7 +40,23 @@ const clean = [
       '',
     ].join('\n'),
   },
+  {
+    path: 'test/loans.test.ts',
+    content: [
+      "import { test } from 'node:test';",
+      "import { strictEqual } from 'node:assert';",
+      "import { overdue } from '../src/loans';",
+      '',
+      "test('an overdue loan is listed', () => {",
+      "  const loans = [{ bookId: 'b1', due: new Date('2026-01-01') }];",
+      `  strictEqual(overdue(loans, new Date('2026-02-01')).length, ${assertion});`,
+      '});',
+      '',
+    ].join('\n'),
+  },
 ];
+const clean = projectFiles('1');
+const failing = projectFiles('2');
 const planted = [
   ...clean,
   {
@@ -47,6 +80,7 @@ const planted = [
 const plans = new Map<string, PlannedTask[]>([
   ['clean project', [task('module', [], 'codegen')]],
   ['planted project', [task('module', [], 'codegen')]],
+  ['failing project', [task('module', [], 'codegen')]],
 ]);
 
 let stack: TestStack;
@@ -65,7 +99,7 @@ beforeAll(async () => {
           stack.store,
           input.intentId,
           input.task.id,
-          input.intentText.startsWith('planted') ? planted : clean,
+          input.intentText.startsWith('planted') ? planted : input.intentText.startsWith('failing') ? failing : clean,
         )),
         run: { attempt: 1, startedAt: new Date().toISOString(), finishedAt: new Date().toISOString() },
       }),
@@ -107,4 +141,22 @@ test('a planted issue fails a control, lowers the score and yields a recommendat
   expect(titles).toMatch(/TLS/i);
   expect(good.report.recommendations).toEqual([]);
   expect(good.intent.gate?.decision).toMatchObject({ approver: 'policy:auto-approve', via: 'policy' });
+  expect(good.intent.validation!.dynamic).toMatchObject({
+    status: 'assessed',
+    driver: 'bubblewrap',
+    outcome: 'passed',
+    tests: { passed: 1, failed: 0 },
+  });
+});
+
+test('a failing test in the sandbox fails the verdict, caps quality and names the test', async () => {
+  const { intent, report } = await validated('failing project', 'AWAITING_APPROVAL');
+  expect(intent.validation!.dynamic).toMatchObject({ outcome: 'failed', tests: { passed: 0, failed: 1 } });
+  expect(intent.validation!.score!.verdict).toBe('failed');
+  expect(intent.validation!.score!.reasons).toContain('1 test(s) failed in the sandbox');
+  expect(intent.validation!.score!.scores.quality!).toBeLessThanOrEqual(59);
+  expect(report.layers.dynamic.status).toBe('assessed');
+  const failed = report.findings.filter((f: { ruleId: string }) => f.ruleId === 'sandbox/test-failed');
+  expect(failed).toHaveLength(1);
+  expect(failed[0].message).toContain('an overdue loan is listed');
 });

@@ -1,5 +1,6 @@
 import type {
   ComplianceReport,
+  DynamicReport,
   LayerFailure,
   LayerState,
   StaticReport,
@@ -13,19 +14,28 @@ export interface ReportInput {
   intentId: string;
   static: StaticReport | LayerFailure;
   compliance: ComplianceReport | LayerFailure;
+  dynamic?: DynamicReport | LayerFailure;
   thresholds: Thresholds;
-  reportKeys: { static?: string; compliance?: string; sarif: string };
+  reportKeys: { static?: string; compliance?: string; dynamic?: string; sarif: string };
   generatedAt?: Date;
 }
 
-const layerState = (layer: StaticReport | ComplianceReport | LayerFailure, reportKey?: string): LayerState =>
+const layerState = (
+  layer: StaticReport | ComplianceReport | DynamicReport | LayerFailure,
+  reportKey?: string,
+): LayerState =>
   'status' in layer
     ? { status: 'not_assessed', reason: layer.reason }
     : { status: 'assessed', ...(reportKey && { reportKey }) };
 
 /** The combined validation report: scores with their explanations, verdict, recommendations and every finding. */
 export function buildValidationReport(input: ReportInput): ValidationReport {
-  const result = scoreValidation({ static: input.static, compliance: input.compliance, thresholds: input.thresholds });
+  const result = scoreValidation({
+    static: input.static,
+    compliance: input.compliance,
+    dynamic: input.dynamic,
+    thresholds: input.thresholds,
+  });
   return {
     schemaVersion: 1,
     intentId: input.intentId,
@@ -37,6 +47,7 @@ export function buildValidationReport(input: ReportInput): ValidationReport {
     layers: {
       static: layerState(input.static, input.reportKeys.static),
       compliance: layerState(input.compliance, input.reportKeys.compliance),
+      ...(input.dynamic && { dynamic: layerState(input.dynamic, input.reportKeys.dynamic) }),
     },
     checks: 'checks' in input.static ? input.static.checks : [],
     frameworks: 'frameworks' in input.compliance ? input.compliance.frameworks : [],

@@ -1,5 +1,13 @@
 import type { Log, ReportingDescriptor, Result, Run } from 'sarif';
-import type { CheckResult, ComplianceReport, Finding, Severity, StaticReport, ToolId } from '../contracts/validation';
+import type {
+  CheckResult,
+  ComplianceReport,
+  DynamicReport,
+  Finding,
+  Severity,
+  StaticReport,
+  ToolId,
+} from '../contracts/validation';
 import { CHECKS } from './compliance/checks';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -38,6 +46,7 @@ const DRIVERS: Record<ToolId, { name: string; informationUri: string }> = {
     name: 'QuantumLayer compliance rule packs',
     informationUri: 'https://quantumlayer.dev/docs/validation#compliance',
   },
+  sandbox: { name: 'QuantumLayer sandbox (build and tests)', informationUri: 'https://quantumlayer.dev/docs/sandbox' },
 };
 
 function helpUri(ruleId: string): string | undefined {
@@ -133,7 +142,8 @@ function runFor(tool: ToolId, findings: Finding[], check: Pick<CheckResult, 'sta
 export function toSarif(input: {
   static?: StaticReport;
   compliance?: ComplianceReport;
-  notAssessed?: { layer: 'static' | 'compliance'; reason: string }[];
+  dynamic?: DynamicReport;
+  notAssessed?: { layer: 'static' | 'compliance' | 'dynamic'; reason: string }[];
 }): Log {
   const runs: Run[] = [];
   for (const check of input.static?.checks ?? []) {
@@ -163,8 +173,16 @@ export function toSarif(input: {
     };
     runs.push(run);
   }
+  if (input.dynamic) {
+    const status = input.dynamic.outcome === 'passed' ? 'passed' : 'failed';
+    const run = runFor('sandbox', input.dynamic.findings, { status });
+    const { driver, tests, limitHits, durationMs } = input.dynamic.run;
+    run.properties = { ...run.properties, driver, tests: { ...tests, failures: undefined }, limitHits, durationMs };
+    runs.push(run);
+  }
   for (const missing of input.notAssessed ?? []) {
-    const tool: ToolId = missing.layer === 'compliance' ? 'compliance' : 'typescript';
+    const tool: ToolId =
+      missing.layer === 'compliance' ? 'compliance' : missing.layer === 'dynamic' ? 'sandbox' : 'typescript';
     const run = runFor(tool, [], {
       status: 'not_assessed',
       reason: `${missing.layer} layer not assessed: ${missing.reason}`,

@@ -1,5 +1,6 @@
 import type {
   ComplianceReport,
+  DynamicReport,
   Finding,
   LayerFailure,
   Recommendation,
@@ -29,6 +30,8 @@ export const CAPS = {
   overallWithCritical: 50,
   /** The project does not type-check. */
   qualityWhenNotCompiling: 59,
+  /** Its tests fail, it does not build in the sandbox, or it hit a sandbox limit. */
+  qualityWhenDynamicFails: 59,
 } as const;
 
 export const OVERALL_WEIGHTS = { security: 0.4, quality: 0.3, compliance: 0.3 } as const;
@@ -39,6 +42,8 @@ const UNUSED_DIAGNOSTICS = new Set(['TS6133', 'TS6138', 'TS6192', 'TS6196', 'TS6
 export interface ScoringInput {
   static: StaticReport | LayerFailure;
   compliance: ComplianceReport | LayerFailure;
+  /** Layer 2; absent for intents validated before it existed. */
+  dynamic?: DynamicReport | LayerFailure;
   thresholds: Thresholds;
 }
 
@@ -56,7 +61,8 @@ export interface ScoringResult {
   findings: Finding[];
 }
 
-const isFailure = (layer: StaticReport | ComplianceReport | LayerFailure): layer is LayerFailure => 'status' in layer;
+const isFailure = (layer: StaticReport | ComplianceReport | DynamicReport | LayerFailure): layer is LayerFailure =>
+  'status' in layer;
 const clamp = (value: number) => Math.max(0, Math.min(100, Math.round(value)));
 
 /**
@@ -149,12 +155,22 @@ export function scoreValidation(input: ScoringInput): ScoringResult {
   const breaksBuild = qualityFindings.some(
     (f) => f.tool === 'typescript' && SEVERITY_WEIGHTS[f.severity] >= SEVERITY_WEIGHTS.medium,
   );
+  const dynamicLayer = input.dynamic && !isFailure(input.dynamic) ? input.dynamic : undefined;
+  qualityFindings.push(...(dynamicLayer?.findings ?? []));
+  const qualityCap = breaksBuild
+    ? { value: CAPS.qualityWhenNotCompiling, reason: 'the project does not type-check' }
+    : dynamicLayer?.outcome === 'failed'
+      ? { value: CAPS.qualityWhenDynamicFails, reason: 'its tests, build or sandbox limits failed in layer 2' }
+      : undefined;
   const quality = staticLayer
     ? penaltyScore(
         qualityFindings,
-        '100 − Σ severity weight of quality findings (compiler and lint); medium 4, low 1',
-        breaksBuild ? { value: CAPS.qualityWhenNotCompiling, reason: 'the project does not type-check' } : undefined,
-        uncovered.filter((u) => /^(typescript|eslint)/.test(u)),
+        '100 − Σ severity weight of quality findings (compiler, lint, sandbox build and tests); high 10, medium 4, low 1',
+        qualityCap,
+        [
+          ...uncovered.filter((u) => /^(typescript|eslint)/.test(u)),
+          ...(input.dynamic && isFailure(input.dynamic) ? [`dynamic tests not assessed: ${input.dynamic.reason}`] : []),
+        ],
       )
     : notScored('100 − Σ severity weights', 'static layer not assessed');
 
@@ -255,6 +271,17 @@ function verdictOf(
   const failures: string[] = [];
   if (!staticLayer) gaps.push(`static review not assessed: ${(input.static as LayerFailure).reason}`);
   if (!complianceLayer) gaps.push(`compliance not assessed: ${(input.compliance as LayerFailure).reason}`);
+  if (input.dynamic && isFailure(input.dynamic)) gaps.push(`dynamic tests not assessed: ${input.dynamic.reason}`);
+  if (input.dynamic && !isFailure(input.dynamic) && input.dynamic.outcome === 'failed') {
+    const { tests, limitHits } = input.dynamic.run;
+    failures.push(
+      tests.failed
+        ? `${tests.failed} test(s) failed in the sandbox`
+        : limitHits.length
+          ? `the sandbox stopped the run at its ${limitHits.map((h) => h.limit).join(' and ')} limit`
+          : 'the project did not install or build in the sandbox',
+    );
+  }
   const secrets = staticLayer?.checks.find((c) => c.tool === 'secrets');
   if (secrets?.status === 'not_assessed') gaps.push(`secret detection not assessed: ${secrets.reason}`);
   const unassessed =

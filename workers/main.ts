@@ -1,5 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { createDatabase } from '../adapters/db/client';
+import { prepareSandbox } from '../adapters/sandbox';
 import { ObjectStore } from '../adapters/storage/s3';
 import { loadConfigOrExit } from '../config';
 import { createWorker } from './create-worker';
@@ -10,6 +11,12 @@ async function main() {
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const db = createDatabase(config.databaseUrl);
   const store = new ObjectStore(config.s3);
+  const sandbox = await prepareSandbox(config.sandbox);
+  console.log(
+    sandbox.driver
+      ? `worker: layer 2 runs generated code in the ${sandbox.driver.name} sandbox (${sandbox.reaped} leftovers removed)`
+      : `worker: WARNING layer 2 is not assessed: ${sandbox.reason}`,
+  );
   try {
     const worker = await createWorker({
       connection,
@@ -18,7 +25,11 @@ async function main() {
       db,
       store,
       llm: config.llm,
-      validation: { semgrepPath: config.validation.semgrepPath },
+      validation: {
+        semgrepPath: config.validation.semgrepPath,
+        sandbox: () => Promise.resolve(sandbox),
+        sandboxLimits: config.sandbox.limits,
+      },
     });
     console.log(`worker: polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
     await worker.run();

@@ -55,6 +55,16 @@ export const staticReviewActivity: ActivityOptions = {
 /** Layer 3: compliance rule packs. */
 export const complianceActivity: ActivityOptions = { ...staticReviewActivity, startToCloseTimeout: '5 minutes' };
 
+/**
+ * Layer 2: build and tests in the sandbox. The run has its own wall clock (SANDBOX_TIMEOUT_MS, default
+ * 2 min); this bounds the activity around it. A sandbox that breaks is retried once; failing tests are a result.
+ */
+export const dynamicValidationActivity: ActivityOptions = {
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '30s',
+  retry: { ...validationRetry, maximumAttempts: 2 },
+};
+
 /** Scores, report and SARIF from the layers' summaries. */
 export const scoringActivity: ActivityOptions = {
   startToCloseTimeout: '2 minutes',

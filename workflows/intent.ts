@@ -39,6 +39,7 @@ import type { BuiltInFramework } from '../validation/compliance/schema';
 import {
   agentActivity,
   complianceActivity,
+  dynamicValidationActivity,
   ioActivity,
   readModelActivity,
   scoringActivity,
@@ -56,6 +57,7 @@ const { recordIntent, recordTask } = proxyLocalActivities<Activities>(readModelA
 const { staticReview } = proxyActivities<Activities>(staticReviewActivity);
 const { complianceReview } = proxyActivities<Activities>(complianceActivity);
 const { scoreValidation } = proxyActivities<Activities>(scoringActivity);
+const { dynamicValidation } = proxyActivities<Activities>(dynamicValidationActivity);
 
 export interface IntentPolicy {
   gateTimeout: Duration;
@@ -272,8 +274,8 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
   }
 
   /**
-   * Type-check, then (for intents started since the layers existed) static review and compliance
-   * side by side, and the scores. A layer that cannot run is "not assessed", never a pass.
+   * Type-check, then (for intents started since the layers existed) static review, compliance and the
+   * sandboxed build and tests side by side, and the scores. A layer that cannot run is "not assessed", never a pass.
    */
   async function validate(artifacts: ArtifactRef[]): Promise<ValidationSummary> {
     const refs = { intentId: input.intentId, artifacts };
@@ -286,7 +288,15 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
       if (isCancellation(error)) throw error;
       return { status: 'not_assessed', reason: failureMessage(error) };
     };
-    const [summary, staticSummary, compliance] = await Promise.all([
+    // Intents started before layer 2 existed replay without it.
+    const dynamic = patched('dynamic-validation')
+      ? dynamicValidation
+          .executeWithOptions({ ...dynamicValidationActivity, summary: 'Layer 2: build and tests in the sandbox' }, [
+            refs,
+          ])
+          .catch(notAssessed)
+      : undefined;
+    const [summary, staticSummary, compliance, dynamicSummary] = await Promise.all([
       typecheck,
       staticReview
         .executeWithOptions({ ...staticReviewActivity, summary: 'Layer 1: static review' }, [refs])
@@ -296,10 +306,19 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
           { ...refs, frameworks: policy.validation?.frameworks },
         ])
         .catch(notAssessed),
+      dynamic,
     ]);
     const score = await scoreValidation.executeWithOptions(
       { ...scoringActivity, summary: 'Scores, report and SARIF' },
-      [{ intentId: input.intentId, static: staticSummary, compliance, thresholds: policy.validation?.thresholds }],
+      [
+        {
+          intentId: input.intentId,
+          static: staticSummary,
+          compliance,
+          ...(dynamicSummary && { dynamic: dynamicSummary }),
+          thresholds: policy.validation?.thresholds,
+        },
+      ],
     );
     // Scores that could not be computed stay unset rather than reading as 0.
     const { overall, security, quality, compliance: complianceScore } = score.scores;
@@ -310,7 +329,7 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
       ...(quality === null ? [] : [{ key: QlpScoreQuality, value: quality }]),
       ...(complianceScore === null ? [] : [{ key: QlpScoreCompliance, value: complianceScore }]),
     ]);
-    return { ...summary, static: staticSummary, compliance, score };
+    return { ...summary, static: staticSummary, compliance, ...(dynamicSummary && { dynamic: dynamicSummary }), score };
   }
 
   /** Refuses to start another LLM activity once the intent's budget is spent. */

@@ -21,6 +21,7 @@ export const reportKeys = (intentId: string) => {
     typecheck: `${base}/validation.json`,
     static: `${base}/static-review.json`,
     compliance: `${base}/compliance.json`,
+    dynamic: `${base}/dynamic.json`,
     validation: `${base}/validation-report.json`,
     sarif: `${base}/validation.sarif`,
   };

@@ -1,8 +1,10 @@
 import type { ObjectStore } from '../../adapters/storage/s3';
 import {
   ComplianceReport,
+  DynamicReport,
   StaticReport,
   type ComplianceSummary,
+  type DynamicSummary,
   type LayerFailure,
   type StaticReviewSummary,
   type Thresholds,
@@ -19,6 +21,8 @@ export interface ScoreValidationInput {
   /** The static review's summary, or why it could not run (the workflow catches the activity's failure). */
   static: StaticReviewSummary | LayerFailure;
   compliance: ComplianceSummary | LayerFailure;
+  /** Layer 2; absent for intents started before it existed. */
+  dynamic?: DynamicSummary | LayerFailure;
   /** Fixed at submission, like the rest of the intent's policy. */
   thresholds?: Partial<Thresholds>;
 }
@@ -37,23 +41,33 @@ export async function scoreValidation(
     input.compliance.status === 'assessed'
       ? ComplianceReport.parse(await store.getJson(input.compliance.reportKey))
       : input.compliance;
+  const dynamicReport =
+    input.dynamic?.status === 'assessed'
+      ? DynamicReport.parse(await store.getJson(input.dynamic.reportKey))
+      : input.dynamic;
   const thresholds = { ...DEFAULT_THRESHOLDS, ...input.thresholds };
 
   const report = buildValidationReport({
     intentId: input.intentId,
     static: staticReport,
     compliance: complianceReport,
+    dynamic: dynamicReport,
     thresholds,
     reportKeys: {
       static: input.static.status === 'assessed' ? input.static.reportKey : undefined,
       compliance: input.compliance.status === 'assessed' ? input.compliance.reportKey : undefined,
+      dynamic: input.dynamic?.status === 'assessed' ? input.dynamic.reportKey : undefined,
       sarif: keys.sarif,
     },
   });
   const sarif = toSarif({
     static: 'layer' in staticReport ? staticReport : undefined,
     compliance: 'layer' in complianceReport ? complianceReport : undefined,
+    dynamic: dynamicReport && 'layer' in dynamicReport ? dynamicReport : undefined,
     notAssessed: [
+      ...(dynamicReport && !('layer' in dynamicReport)
+        ? [{ layer: 'dynamic' as const, reason: dynamicReport.reason }]
+        : []),
       ...('layer' in staticReport ? [] : [{ layer: 'static' as const, reason: staticReport.reason }]),
       ...('layer' in complianceReport ? [] : [{ layer: 'compliance' as const, reason: complianceReport.reason }]),
     ],

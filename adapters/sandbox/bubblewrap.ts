@@ -1,16 +1,18 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { SandboxLimits } from '../../contracts/sandbox';
 import { cgroupsUsable, reapCgroups, RunCgroup } from './cgroup-v1';
-import type { SandboxDriver, SandboxProcess } from './driver';
+import type { ReapFilter, SandboxDriver, SandboxProcess } from './driver';
 import {
   CURATED_PACKAGES,
   curatedPackageDir,
   DEPS_DIR,
   RUNNER_IN_SANDBOX,
   RUNNER_PATH,
+  SANDBOX_ETC,
   SANDBOX_UID,
   WORK_DIR,
 } from './layout';
@@ -71,16 +73,18 @@ export class BubblewrapSandbox implements SandboxDriver {
       // As root, run as an unprivileged uid of its own: root is exempt from the process limit.
       ...(root ? ['setpriv', `--reuid=${hostUid}`, `--regid=${hostUid}`, '--clear-groups', '--'] : []),
       'prlimit',
-      // Address space, not memory: V8 reserves far more than it uses (under 2 GiB it cannot grow its heap).
-      `--as=${limits.memoryBytes + ADDRESS_SPACE_HEADROOM}`,
+      // Without a cgroup, address space is the only memory limit: V8 reserves far more than it uses (under
+      // 2 GiB it cannot grow its heap) and WebAssembly (fetch's HTTP parser) cannot start under it at all.
+      ...(cgroup ? [] : [`--as=${limits.memoryBytes + ADDRESS_SPACE_HEADROOM}`]),
       `--cpu=${limits.cpuSeconds}`,
       `--fsize=${limits.fileSizeBytes}`,
       `--nofile=${limits.openFiles}`,
-      `--nproc=${limits.pids}`,
+      // With a pids cgroup that is the limit (it counts refusals, which the runner watches); this is a backstop.
+      `--nproc=${cgroup ? limits.pids * 2 : limits.pids}`,
       '--core=0',
       '--',
       this.bwrap,
-      ...bwrapArguments(limits),
+      ...bwrapArguments(limits, cgroup),
     ];
     // Joining the cgroups before exec puts bwrap and everything it starts inside them.
     const join = cgroup ? cgroup.procsFiles.map((f) => `echo $$ > ${f}`).join(' && ') + ' && ' : '';
@@ -98,6 +102,8 @@ export class BubblewrapSandbox implements SandboxDriver {
       resources: { peakMemoryBytes: await cgroup?.peakMemoryBytes() },
     }));
     return {
+      id: cgroup?.name ?? `pid-${child.pid ?? 'none'}`,
+      hostUid: root ? hostUid : undefined,
       stdin: child.stdin,
       stdout: child.stdout,
       stderr: child.stderr,
@@ -111,12 +117,17 @@ export class BubblewrapSandbox implements SandboxDriver {
     };
   }
 
-  async reap(): Promise<number> {
-    return reapCgroups();
+  async reap(filter: ReapFilter = {}): Promise<number> {
+    return reapCgroups(filter.ownerPid);
   }
 }
 
-function bwrapArguments(limits: SandboxLimits): string[] {
+function bwrapArguments(limits: SandboxLimits, cgroup: RunCgroup | undefined): string[] {
+  // The run's own cgroups, read-only, where Docker shows a container its own: the runner watches the process
+  // limit there and reports peak memory.
+  const cgroups = cgroup
+    ? (['memory', 'pids'] as const).flatMap((c) => ['--ro-bind', cgroup.dir(c), `/sys/fs/cgroup/${c}`])
+    : [];
   const system = SYSTEM_DIRS.filter((dir) => existsSync(dir)).flatMap((dir) => ['--ro-bind', dir, dir]);
   const deps = CURATED_PACKAGES.flatMap((name) => [
     '--ro-bind',
@@ -141,9 +152,12 @@ function bwrapArguments(limits: SandboxLimits): string[] {
     '--ro-bind',
     RUNNER_PATH,
     RUNNER_IN_SANDBOX,
+    // Only what programs expect of /etc: localhost resolves, the sandbox user has a name. Nothing of the host's.
+    ...['hosts', 'passwd', 'group'].flatMap((file) => ['--ro-bind', join(SANDBOX_ETC, file), `/etc/${file}`]),
     '--ro-bind',
     process.execPath,
     NODE_IN_SANDBOX,
+    ...cgroups,
     '--proc',
     '/proc',
     '--dev',

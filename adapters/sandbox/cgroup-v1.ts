@@ -11,6 +11,7 @@ import { isAlive, OWNER } from './driver';
 const ROOT = '/sys/fs/cgroup';
 const GROUP = 'qlp-sandbox';
 const CONTROLLERS = ['memory', 'pids'] as const;
+const RUN_NAME = /^\d+-[a-z0-9]+$/;
 
 const dirOf = (controller: string, name: string) => join(ROOT, controller, GROUP, name);
 
@@ -27,6 +28,11 @@ export async function cgroupsUsable(): Promise<boolean> {
 
 export class RunCgroup {
   readonly name = `${OWNER.pid}-${Math.random().toString(36).slice(2, 10)}`;
+
+  /** This run's directory of a controller's hierarchy. */
+  dir(controller: (typeof CONTROLLERS)[number]): string {
+    return dirOf(controller, this.name);
+  }
 
   /** The files a launcher writes its own pid to, so everything it starts is inside. */
   get procsFiles(): string[] {
@@ -46,10 +52,12 @@ export class RunCgroup {
     const hits: LimitHit[] = [];
     const oom = await read(join(dirOf('memory', this.name), 'memory.oom_control'));
     const oomKills = Number(/oom_kill (\d+)/.exec(oom)?.[1] ?? 0);
-    if (oomKills > 0) hits.push({ limit: 'memory', detail: `the kernel killed ${oomKills} process(es) at the memory limit` });
+    if (oomKills > 0)
+      hits.push({ limit: 'memory', detail: `the kernel killed ${oomKills} process(es) at the memory limit` });
     const pidsEvents = await read(join(dirOf('pids', this.name), 'pids.events'));
     const refused = Number(/max (\d+)/.exec(pidsEvents)?.[1] ?? 0);
-    if (refused > 0) hits.push({ limit: 'pids', detail: `${refused} process or thread creations refused at the limit` });
+    if (refused > 0)
+      hits.push({ limit: 'pids', detail: `${refused} process or thread creations refused at the limit` });
     return hits;
   }
 
@@ -89,16 +97,18 @@ async function removeGroup(name: string): Promise<void> {
   }
 }
 
-/** Removes cgroups of runs whose worker on this host has died; returns how many. */
-export async function reapCgroups(): Promise<number> {
+/** Removes cgroups of runs whose worker on this host has died (only `ownerPid`'s when given); returns how many. */
+export async function reapCgroups(ownerPid?: number): Promise<number> {
   const names = new Set<string>();
   for (const c of CONTROLLERS) {
-    for (const name of await readdir(join(ROOT, c, GROUP)).catch(() => [] as string[])) names.add(name);
+    const entries = await readdir(join(ROOT, c, GROUP), { withFileTypes: true }).catch(() => []);
+    // Runs' cgroups only (`<worker pid>-<id>` directories), not the control files beside them.
+    for (const entry of entries) if (entry.isDirectory() && RUN_NAME.test(entry.name)) names.add(entry.name);
   }
   let reaped = 0;
   for (const name of names) {
     const pid = Number(name.split('-')[0]);
-    if (pid === OWNER.pid || isAlive(pid)) continue;
+    if (pid === OWNER.pid || isAlive(pid) || (ownerPid !== undefined && pid !== ownerPid)) continue;
     await removeGroup(name);
     reaped++;
   }

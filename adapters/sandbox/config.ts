@@ -37,7 +37,7 @@ export const sandboxEnvShape = {
   SANDBOX_OUTPUT_KB: positive.default(DEFAULT_LIMITS.outputBytes / 1024),
 };
 
-const sandboxEnvSchema = z.object(sandboxEnvShape);
+type SandboxEnv = z.infer<z.ZodObject<typeof sandboxEnvShape>>;
 
 export interface SandboxConfig {
   /** `auto`: Docker when an engine answers, else bubblewrap; `none`: layer 2 is skipped (never a pass). */
@@ -48,7 +48,7 @@ export interface SandboxConfig {
   limits: SandboxLimits;
 }
 
-export function toSandboxConfig(e: z.infer<typeof sandboxEnvSchema>): SandboxConfig {
+export function toSandboxConfig(e: SandboxEnv): SandboxConfig {
   return {
     driver: e.SANDBOX_DRIVER,
     image: e.SANDBOX_IMAGE,

@@ -34,7 +34,10 @@ export async function buildLocalImage(docker: Docker, tag: string): Promise<void
       await cp(curatedPackageDir(name), join(root, 'opt/qlp/deps/node_modules', name), { recursive: true });
     }
     await mkdir(join(root, 'etc'));
-    await writeFile(join(root, 'etc/passwd'), `root:x:0:0::/:/nonexistent\nsandbox:x:${SANDBOX_UID}:${SANDBOX_UID}::/work:/nonexistent\n`);
+    await writeFile(
+      join(root, 'etc/passwd'),
+      `root:x:0:0::/:/nonexistent\nsandbox:x:${SANDBOX_UID}:${SANDBOX_UID}::/work:/nonexistent\n`,
+    );
     await writeFile(join(root, 'etc/group'), `root:x:0:\nsandbox:x:${SANDBOX_UID}:\n`);
     for (const dir of ['work', 'tmp', 'proc', 'dev', 'sys']) await mkdir(join(root, dir));
     const archive = createTar({ cwd: root, gzip: false, portable: true }, ['.']);

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import type { LimitHit, SandboxLimits } from '../../contracts/sandbox';
 import { buildLocalImage, localImageTag } from './docker-image';
-import { isAlive, OWNER, type SandboxDriver, type SandboxProcess } from './driver';
+import { isAlive, OWNER, type ReapFilter, type SandboxDriver, type SandboxProcess } from './driver';
 import { DEPS_DIR, RUNNER_IN_SANDBOX, SANDBOX_UID, WORK_DIR } from './layout';
 
 const LABEL = 'dev.quantumlayer.sandbox';
@@ -70,7 +70,12 @@ export class DockerSandbox implements SandboxDriver {
       Cmd: ['node', RUNNER_IN_SANDBOX],
       User: `${SANDBOX_UID}:${SANDBOX_UID}`,
       WorkingDir: WORK_DIR,
-      Env: ['PATH=/usr/local/bin:/usr/bin:/bin', `HOME=${WORK_DIR}`, `QLP_WORK_DIR=${WORK_DIR}`, `QLP_DEPS_DIR=${DEPS_DIR}`],
+      Env: [
+        'PATH=/usr/local/bin:/usr/bin:/bin',
+        `HOME=${WORK_DIR}`,
+        `QLP_WORK_DIR=${WORK_DIR}`,
+        `QLP_DEPS_DIR=${DEPS_DIR}`,
+      ],
       Labels: { [LABEL]: 'true', [`${LABEL}.host`]: OWNER.host, [`${LABEL}.pid`]: String(OWNER.pid) },
       OpenStdin: true,
       StdinOnce: true,
@@ -127,6 +132,7 @@ export class DockerSandbox implements SandboxDriver {
         return { exitCode: status.StatusCode, hits };
       });
       return {
+        id: container.id,
         stdin,
         stdout,
         stderr,
@@ -143,8 +149,9 @@ export class DockerSandbox implements SandboxDriver {
   }
 
   /** Removes labelled containers whose worker (this host) is dead, and any older than the maximum lifetime. */
-  async reap(): Promise<number> {
-    const containers = await this.docker.listContainers({ all: true, filters: { label: [LABEL] } });
+  async reap(filter: ReapFilter = {}): Promise<number> {
+    const label = filter.ownerPid === undefined ? LABEL : `${LABEL}.pid=${filter.ownerPid}`;
+    const containers = await this.docker.listContainers({ all: true, filters: { label: [label] } });
     const maxLifetimeMs = this.options.maxLifetimeMs ?? 60 * 60_000;
     const leftovers = containers.filter((c) => {
       const mine = c.Labels[`${LABEL}.host`] === OWNER.host;
@@ -161,8 +168,9 @@ export class DockerSandbox implements SandboxDriver {
     return leftovers.length;
   }
 
-  /** Labelled containers that exist now (tests and health checks). */
-  async count(): Promise<number> {
-    return (await this.docker.listContainers({ all: true, filters: { label: [LABEL] } })).length;
+  /** Labelled containers that exist now (tests and health checks); `ownerPid`: only those of that worker. */
+  async count(filter: { ownerPid?: number } = {}): Promise<number> {
+    const label = filter.ownerPid === undefined ? LABEL : `${LABEL}.pid=${filter.ownerPid}`;
+    return (await this.docker.listContainers({ all: true, filters: { label: [label] } })).length;
   }
 }

@@ -11,6 +11,10 @@ export interface SandboxExit {
 
 /** One started sandbox with the runner inside, waiting for its request on stdin. */
 export interface SandboxProcess {
+  /** What identifies this run on the host: the container id (Docker), the cgroup or uid (bubblewrap). */
+  readonly id: string;
+  /** The unprivileged host uid the run's processes have, when the driver picks one (bubblewrap as root). */
+  readonly hostUid?: number;
   stdin: Writable;
   stdout: Readable;
   stderr: Readable;
@@ -28,7 +32,12 @@ export interface SandboxDriver {
   unavailable(): Promise<string | undefined>;
   launch(limits: SandboxLimits): Promise<SandboxProcess>;
   /** Removes leftovers of runs whose worker died (containers, cgroups); returns how many. */
-  reap(): Promise<number>;
+  reap(filter?: ReapFilter): Promise<number>;
+}
+
+/** Narrows a reap to the leftovers of one (dead) worker process, e.g. in tests sharing a host. */
+export interface ReapFilter {
+  ownerPid?: number;
 }
 
 /** Labels every sandbox carries, so leftovers can be found and attributed to the worker that made them. */

@@ -17,7 +17,11 @@ export async function selectSandbox(config: SandboxConfig): Promise<SandboxChoic
   const docker = () => new DockerSandbox({ image: config.image, socketPath: config.dockerSocket });
   const bubblewrap = () => new BubblewrapSandbox({ bwrapPath: config.bwrapPath });
   const candidates =
-    config.driver === 'docker' ? [docker()] : config.driver === 'bubblewrap' ? [bubblewrap()] : [docker(), bubblewrap()];
+    config.driver === 'docker'
+      ? [docker()]
+      : config.driver === 'bubblewrap'
+        ? [bubblewrap()]
+        : [docker(), bubblewrap()];
   const reasons: string[] = [];
   for (const driver of candidates) {
     const reason = await driver.unavailable();
@@ -25,4 +29,14 @@ export async function selectSandbox(config: SandboxConfig): Promise<SandboxChoic
     reasons.push(`${driver.name}: ${reason}`);
   }
   return { reason: `no isolation available, so generated code is not run (${reasons.join('; ')})` };
+}
+
+/**
+ * What a worker does at start: chooses the sandbox and removes leftovers of runs whose worker died
+ * (containers, cgroups), so a crash never leaves untrusted code running.
+ */
+export async function prepareSandbox(config: SandboxConfig): Promise<SandboxChoice & { reaped?: number }> {
+  const choice = await selectSandbox(config);
+  if (!choice.driver) return choice;
+  return { ...choice, reaped: await choice.driver.reap() };
 }

@@ -8,6 +8,8 @@ export const RUNNER_IN_SANDBOX = '/opt/qlp/runner.cjs';
 
 /** The runner script on this machine. */
 export const RUNNER_PATH = join(__dirname, 'runner', 'runner.cjs');
+/** The sandbox's /etc: localhost, and names for root and the sandbox user (uid ${SANDBOX_UID}). */
+export const SANDBOX_ETC = join(__dirname, 'runner', 'etc');
 
 /**
  * The curated offline dependency set generated projects may use, provisioned read-only in the sandbox

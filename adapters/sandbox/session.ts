@@ -77,6 +77,7 @@ export async function runInSandbox(driver: SandboxDriver, request: SandboxRunReq
   );
   const onAbort = () => stop();
   signal?.addEventListener('abort', onAbort);
+  if (signal?.aborted) stop(); // aborted while the sandbox was starting: the listener came too late
   try {
     sandbox.stdin.end(
       JSON.stringify({

@@ -38,6 +38,14 @@ export function renderValidationReport(report: ValidationReport): string {
         `${f.counts.notApplicable} not applicable, ${f.notCovered.length} controls not covered by the packs`,
     ),
   ];
+  const dynamic = report.layers?.dynamic;
+  if (dynamic) {
+    const tests = report.findings.filter((f) => f.tool === 'sandbox');
+    lines.push(
+      '',
+      `Sandbox:     ${dynamic.status === 'assessed' ? `${tests.length} findings from the build and tests` : `not assessed (${dynamic.reason})`}`,
+    );
+  }
   const notAssessed = report.checks.filter((c) => c.status === 'not_assessed' || c.status === 'skipped');
   if (notAssessed.length) {
     lines.push(

@@ -22,5 +22,7 @@ export function testEnvironment(
     S3_SECRET_KEY: 'qlp-test-secret-key',
     DATABASE_URL: `postgresql://postgres@127.0.0.1:5432/qlp_test_${runId}`,
     GATE_TIMEOUT: '1h',
+    // Layer 2 in the workflow tests: bubblewrap starts in ~50 ms; test/sandbox covers both drivers.
+    SANDBOX_DRIVER: 'bubblewrap',
   };
 }

@@ -19,7 +19,11 @@ const SIGNATURES = [
     pattern: /heap out of memory|Array buffer allocation failed|\bENOMEM\b|Cannot allocate memory|bad_alloc/,
   },
   { limit: 'disk', pattern: /\bENOSPC\b|no space left on device|\bEFBIG\b|File too large/i },
+  { limit: 'output', pattern: /QLP output cap: [^\n]*/ },
 ];
+/** The run's pids cgroup as the sandbox shows it (Docker: its own; bubblewrap: bound in read-only; v1 or v2). */
+const PIDS_EVENTS = ['/sys/fs/cgroup/pids/pids.events', '/sys/fs/cgroup/pids.events'];
+const PIDS_POLL_MS = 250;
 const SIGNALS = { SIGXFSZ: 'disk', SIGXCPU: 'cpu' };
 
 function readStdin() {
@@ -57,17 +61,18 @@ function capture(limit) {
 }
 
 /** One step as a child process in its own process group, so a cap or the end of the step kills all of it. */
-function runStep(step, args, outputLimit, keepAll) {
+function runStep(step, args, outputLimit, keepAll, extraEnv) {
   const started = Date.now();
   return new Promise((resolve) => {
     const out = capture(outputLimit);
     const kept = [];
     let capped = false;
+    let pidsRefused = false;
     const child = spawn(process.execPath, args, {
       cwd: PROJECT,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: WORK, TMPDIR: '/tmp', NODE_ENV: 'test' },
+      env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: WORK, TMPDIR: '/tmp', NODE_ENV: 'test', ...extraEnv },
     });
     const killGroup = () => {
       try {
@@ -76,6 +81,15 @@ function runStep(step, args, outputLimit, keepAll) {
         // already gone
       }
     };
+    // At the process limit a fork bomb's children hang rather than fail loudly: once the cgroup refuses a
+    // process, the step is over (the run is a 'pids' limit hit anyway), instead of spinning until the timeout.
+    const refusedBefore = pidsRefusals();
+    const watch = setInterval(() => {
+      if (pidsRefusals() > refusedBefore) {
+        pidsRefused = true;
+        killGroup();
+      }
+    }, PIDS_POLL_MS);
     const onData = (chunk) => {
       if (capped) return;
       if (keepAll) kept.push(chunk);
@@ -87,20 +101,24 @@ function runStep(step, args, outputLimit, keepAll) {
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('error', (error) => {
+      clearInterval(watch);
       resolve({ step, status: 'failed', durationMs: Date.now() - started, reason: error.message, outputExcerpt: '' });
     });
     child.on('close', (exitCode, signal) => {
+      clearInterval(watch);
       killGroup(); // whatever the step left running in its group
       const result = {
         step,
-        status: capped ? 'killed' : exitCode === 0 ? 'passed' : 'failed',
+        status: capped || pidsRefused ? 'killed' : exitCode === 0 ? 'passed' : 'failed',
         durationMs: Date.now() - started,
         exitCode,
         signal,
         outputExcerpt: out.excerpt(),
       };
       if (capped) result.reason = `output exceeded ${outputLimit} bytes`;
-      resolve({ ...result, output: keepAll ? Buffer.concat(kept).toString('utf8') : undefined, capped });
+      else if (pidsRefused) result.reason = 'the process limit refused a new process or thread';
+      const output = keepAll ? Buffer.concat(kept).toString('utf8') : undefined;
+      resolve({ ...result, output, capped, pidsRefused });
     });
   });
 }
@@ -108,6 +126,7 @@ function runStep(step, args, outputLimit, keepAll) {
 function limitHitsOf(result) {
   const hits = [];
   if (result.capped) hits.push({ limit: 'output', step: result.step, detail: result.reason });
+  if (result.pidsRefused) hits.push({ limit: 'pids', step: result.step, detail: result.reason });
   const bySignal = SIGNALS[result.signal];
   if (bySignal) hits.push({ limit: bySignal, step: result.step, detail: `killed by ${result.signal}` });
   const text = result.output || result.outputExcerpt;
@@ -162,7 +181,12 @@ function install(manifest) {
 function testArgs(manifest) {
   const script = manifest?.scripts?.test || '';
   const match = /node\s+--test((?:\s+[^\s&|;]+)*)/.exec(script);
-  const paths = match ? match[1].trim().split(/\s+/).filter((p) => p && !p.startsWith('-')) : [];
+  const paths = match
+    ? match[1]
+        .trim()
+        .split(/\s+/)
+        .filter((p) => p && !p.startsWith('-'))
+    : [];
   return ['--test', '--test-reporter=tap', ...paths];
 }
 
@@ -199,8 +223,10 @@ function readNumber(file) {
 
 /** The run's own cgroup, when the sandbox shows it (Docker on cgroup v1 or v2). */
 function resources() {
-  const peak = readNumber('/sys/fs/cgroup/memory/memory.max_usage_in_bytes') ?? readNumber('/sys/fs/cgroup/memory.peak');
-  const cpuNs = readNumber('/sys/fs/cgroup/cpuacct/cpuacct.usage') ?? readNumber('/sys/fs/cgroup/cpu,cpuacct/cpuacct.usage');
+  const peak =
+    readNumber('/sys/fs/cgroup/memory/memory.max_usage_in_bytes') ?? readNumber('/sys/fs/cgroup/memory.peak');
+  const cpuNs =
+    readNumber('/sys/fs/cgroup/cpuacct/cpuacct.usage') ?? readNumber('/sys/fs/cgroup/cpu,cpuacct/cpuacct.usage');
   return { peakMemoryBytes: peak, cpuMs: cpuNs === undefined ? undefined : Math.round(cpuNs / 1e6) };
 }
 
@@ -233,7 +259,10 @@ async function main() {
       const compiled = await runStep('typecheck', [tsc, '-p', '.', '--pretty', 'false'], request.outputBytes, true);
       limitHits.push(...limitHitsOf(compiled));
       const errors = ((compiled.output || '').match(/error TS\d+/g) || []).length;
-      steps.push({ ...strip(compiled), reason: compiled.status === 'passed' ? undefined : `${errors} compiler errors` });
+      steps.push({
+        ...strip(compiled),
+        reason: compiled.status === 'passed' ? undefined : `${errors} compiler errors`,
+      });
       const outDir = readJson('tsconfig.json')?.compilerOptions?.outDir;
       built = compiled.status !== 'killed' && (!outDir || fs.existsSync(path.join(PROJECT, outDir)));
       steps.push({
@@ -249,10 +278,16 @@ async function main() {
     }
     if (built) {
       say('step', 'test');
-      const ran = await runStep('test', testArgs(manifest), request.outputBytes, true);
+      // The test files' own processes get the output cap too (see capOutput): node --test reads their
+      // output eagerly and buffers what its reporter has not written yet, so a flood exhausts its memory first.
+      const args = ['--require', __filename, ...testArgs(manifest)];
+      const ran = await runStep('test', args, request.outputBytes, true, {
+        QLP_OUTPUT_CAP: String(request.outputBytes),
+      });
       limitHits.push(...limitHitsOf(ran));
       tests = parseTap(ran.output || '');
-      const reason = ran.capped ? ran.reason : tests.failed ? `${tests.failed} tests failed` : undefined;
+      const reason =
+        ran.capped || ran.pidsRefused ? ran.reason : tests.failed ? `${tests.failed} tests failed` : undefined;
       steps.push({ ...strip(ran), reason });
     } else {
       skip('test', 'the build failed');
@@ -262,11 +297,50 @@ async function main() {
 }
 
 function strip(result) {
-  const { output: _output, capped: _capped, ...step } = result;
+  const { output: _output, capped: _capped, pidsRefused: _pidsRefused, ...step } = result;
   return step;
 }
 
-main().catch((error) => {
-  process.stderr.write(`runner failed: ${error && error.stack ? error.stack : error}\n`);
-  process.exit(70);
-});
+/** Number of process or thread creations the run's pids cgroup has refused (0 when it is not visible). */
+function pidsRefusals() {
+  for (const file of PIDS_EVENTS) {
+    try {
+      return Number(/max (\d+)/.exec(fs.readFileSync(file, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // not this cgroup version, or not visible
+    }
+  }
+  return 0;
+}
+
+/**
+ * Preloaded (--require) into every test file process node --test starts: past `limit` bytes of stdout and
+ * stderr it says so on stderr and kills the process. A best effort against floods (direct fd writes bypass
+ * it); the memory limit remains the backstop.
+ */
+function capOutput(limit) {
+  let written = 0;
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write;
+    stream.write = function (chunk, encoding, ...rest) {
+      written +=
+        typeof chunk === 'string'
+          ? Buffer.byteLength(chunk, typeof encoding === 'string' ? encoding : 'utf8')
+          : chunk.length;
+      if (written > limit) {
+        fs.writeSync(2, `\nQLP output cap: the test process wrote more than ${limit} bytes\n`);
+        process.kill(process.pid, 'SIGKILL');
+      }
+      return write.call(this, chunk, encoding, ...rest);
+    };
+  }
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`runner failed: ${error && error.stack ? error.stack : error}\n`);
+    process.exit(70);
+  });
+} else if (process.env.NODE_TEST_CONTEXT && process.env.QLP_OUTPUT_CAP) {
+  capOutput(Number(process.env.QLP_OUTPUT_CAP));
+}

@@ -1,0 +1,69 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { runInSandbox, type SandboxChoice } from '../../adapters/sandbox';
+import type { ObjectStore } from '../../adapters/storage/s3';
+import type { SandboxLimits } from '../../contracts/sandbox';
+import type { DynamicReport, DynamicSummary, LayerFailure } from '../../contracts/validation';
+import { dynamicFindings, dynamicOutcome, dynamicProblems } from '../../validation/dynamic';
+import { withHeartbeat } from './heartbeat';
+import { loadProject, reportKeys, type ValidationInput } from './project';
+
+export type DynamicValidationInput = ValidationInput;
+
+export interface DynamicValidationOptions {
+  /** The worker's sandbox (or why there is none). */
+  sandbox: () => Promise<SandboxChoice>;
+  limits: SandboxLimits;
+}
+
+/**
+ * Layer 2: installs (offline), compiles and tests the generated project in the sandbox, stores the run
+ * as a report. No isolation here means "not assessed", never running the code unprotected; a sandbox that
+ * breaks is retried; cancelling the activity kills the run.
+ */
+export async function dynamicValidation(
+  store: ObjectStore,
+  options: DynamicValidationOptions,
+  input: DynamicValidationInput,
+): Promise<DynamicSummary | LayerFailure> {
+  const choice = await options.sandbox();
+  if (!choice.driver) return { status: 'not_assessed', reason: choice.reason };
+  const driver = choice.driver;
+  return withHeartbeat(async (setPhase) => {
+    setPhase('loading project');
+    const project = await loadProject(store, input.artifacts);
+    setPhase(`starting the ${driver.name} sandbox`);
+    const run = await runInSandbox(driver, {
+      files: project.files,
+      limits: options.limits,
+      signal: Context.current().cancellationSignal,
+      onStep: (step) => setPhase(`${driver.name}: ${step}`),
+    });
+    if (run.status === 'error') {
+      throw ApplicationFailure.retryable(`the ${driver.name} sandbox failed: ${run.reason}`, 'SandboxError');
+    }
+    const outcome = dynamicOutcome(run);
+    const report: DynamicReport = {
+      schemaVersion: 1,
+      layer: 'dynamic',
+      intentId: input.intentId,
+      generatedAt: new Date().toISOString(),
+      outcome,
+      run,
+      findings: dynamicFindings(run),
+    };
+    const reportKey = reportKeys(input.intentId).dynamic;
+    setPhase('storing report');
+    await store.putJson(reportKey, report);
+    return {
+      status: 'assessed',
+      reportKey,
+      driver: run.driver,
+      outcome,
+      tests: { passed: run.tests.passed, failed: run.tests.failed, skipped: run.tests.skipped },
+      limitHits: run.limitHits.map((h) => h.limit),
+      problems: dynamicProblems(run),
+      durationMs: run.durationMs,
+      startupMs: run.startupMs,
+    };
+  });
+}
