@@ -69,6 +69,7 @@ test('an intent survives its worker stopping mid-tasks and at the gate, and fini
     validateProject: 1,
     staticReview: 1,
     complianceReview: 1,
+    dynamicValidation: 1,
     scoreValidation: 1,
     packageCapsule: 1,
     recordIntent: 6, // PLANNING, EXECUTING, VALIDATING, AWAITING_APPROVAL, PACKAGING, COMPLETED

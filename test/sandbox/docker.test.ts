@@ -1,0 +1,3 @@
+import { abuseSuite } from './abuse-cases';
+
+abuseSuite('docker');
