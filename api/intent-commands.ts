@@ -7,6 +7,7 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { executeUpdate } from '../adapters/temporal/updates';
 import type { DecisionInput, DecisionRecord } from '../contracts/decision';
 import { intentWorkflowId, type SubmitIntentRequest } from '../contracts/intent';
 import { QlpStatus, QlpTenant } from '../contracts/search-attributes';
@@ -139,9 +140,7 @@ export async function decideIntent(
   if (!intent) throw notFound(`intent ${intentId}`);
   const notAwaiting = (detail: string) => new Problem(409, 'Not awaiting a decision', detail);
   try {
-    return await deps.temporal.workflow
-      .getHandle(intent.workflowId)
-      .executeUpdate(submitDecisionUpdate, { args: [input] });
+    return await executeUpdate(deps.temporal.workflow.getHandle(intent.workflowId), submitDecisionUpdate, [input]);
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
       if (error.cause.type === 'NotAwaitingDecision') throw notAwaiting(error.cause.message);
@@ -162,7 +161,7 @@ export async function cancelIntent(deps: ApiDependencies, intentId: string, requ
   try {
     // The update records who and why (and stops the work at once); the cancel request then makes
     // Temporal itself show the run as Canceled, as a cancel from the Web UI would.
-    await handle.executeUpdate(cancelIntentUpdate, { args: [request] });
+    await executeUpdate(handle, cancelIntentUpdate, [request]);
     await handle.cancel();
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {

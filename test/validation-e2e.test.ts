@@ -1,3 +1,5 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Activities } from '../activities';
 import { storeTaskFiles } from '../activities/artifacts';
 import type { PlannedTask } from '../contracts/plan';
@@ -5,6 +7,8 @@ import { IntentView } from '../contracts/views';
 import { fixedPlanner, task } from './support/agents';
 import { call } from './support/api';
 import { eventually, openStack, startWorker, type RunningWorker, type TestStack } from './support/stack';
+
+const CGROUPS = '/sys/fs/cgroup';
 
 // Through the whole intent workflow: a generated project with a planted issue against a clean one.
 
@@ -57,6 +61,8 @@ const projectFiles = (assertion: string) => [
 ];
 const clean = projectFiles('1');
 const failing = projectFiles('2');
+// Its test never ends: the sandbox's own 2-minute wall clock is far away, so only cancellation stops it.
+const looping = [{ path: 'loop.test.js', content: "require('node:test')('spins', () => { for (;;) {} });\n" }];
 const planted = [
   ...clean,
   {
@@ -81,7 +87,17 @@ const plans = new Map<string, PlannedTask[]>([
   ['clean project', [task('module', [], 'codegen')]],
   ['planted project', [task('module', [], 'codegen')]],
   ['failing project', [task('module', [], 'codegen')]],
+  ['looping project', [task('module', [], 'codegen')]],
 ]);
+
+const filesFor = (text: string) =>
+  text.startsWith('planted')
+    ? planted
+    : text.startsWith('failing')
+      ? failing
+      : text.startsWith('looping')
+        ? looping
+        : clean;
 
 let stack: TestStack;
 let worker: RunningWorker;
@@ -95,12 +111,7 @@ beforeAll(async () => {
     wrapActivities: (activities: Activities): Activities => ({
       ...activities,
       runAgent: async (input) => ({
-        ...(await storeTaskFiles(
-          stack.store,
-          input.intentId,
-          input.task.id,
-          input.intentText.startsWith('planted') ? planted : input.intentText.startsWith('failing') ? failing : clean,
-        )),
+        ...(await storeTaskFiles(stack.store, input.intentId, input.task.id, filesFor(input.intentText))),
         run: { attempt: 1, startedAt: new Date().toISOString(), finishedAt: new Date().toISOString() },
       }),
     }),
@@ -159,4 +170,39 @@ test('a failing test in the sandbox fails the verdict, caps quality and names th
   const failed = report.findings.filter((f: { ruleId: string }) => f.ruleId === 'sandbox/test-failed');
   expect(failed).toHaveLength(1);
   expect(failed[0].message).toContain('an overdue loan is listed');
+});
+
+test('cancelling an intent while its tests run in the sandbox kills the run and removes it', async () => {
+  // The worker runs in this process, so its bubblewrap runs' cgroups are named after this pid.
+  const runs = async () =>
+    (await readdir(join(CGROUPS, 'pids', 'qlp-sandbox')).catch(() => [] as string[])).filter((name) =>
+      name.startsWith(`${process.pid}-`),
+    );
+  const before = await runs();
+  const { body } = await call(`${stack.apiUrl}/intents`, { body: { text: 'looping project' } });
+  const [run] = await eventually(async () => {
+    const started = (await runs()).filter((name) => !before.includes(name));
+    return started.length ? started : undefined;
+  }, 'the sandbox run to start');
+  const processes = async () =>
+    (await readFile(join(CGROUPS, 'pids', 'qlp-sandbox', run!, 'cgroup.procs'), 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean);
+  await eventually(async () => ((await processes()).length >= 3 ? true : undefined), 'the looping test to run');
+
+  const cancelled = await call(`${stack.apiUrl}/intents/${body.id}/cancel`, {
+    body: { requestedBy: 'ops', reason: 'stuck in tests' },
+  });
+  expect({ status: cancelled.status, body: cancelled.body }).toMatchObject({ status: 202 });
+  // The activity sees the cancellation at its next heartbeat and kills the sandbox: processes and cgroup go.
+  await eventually(
+    async () => ((await runs()).includes(run!) ? undefined : true),
+    'the sandbox run to be removed',
+    20_000,
+  );
+  const intent = await eventually(async () => {
+    const { body: current } = await call(`${stack.apiUrl}/intents/${body.id}`);
+    return current.status === 'CANCELLED' ? current : undefined;
+  }, 'the intent to be cancelled');
+  expect(intent.capsule).toBeNull();
 });

@@ -16,6 +16,9 @@ export interface SandboxRunRequest {
   onStep?: (step: StepName) => void;
 }
 
+/** The runner ends itself this long after the host's deadline, in case the host is gone. */
+const RUNNER_DEADLINE_GRACE_MS = 5_000;
+
 /** Room for the runner's own lines on top of the capped step excerpts it reports. */
 const RUNNER_OUTPUT_ALLOWANCE = 256 * 1024;
 
@@ -83,6 +86,7 @@ export async function runInSandbox(driver: SandboxDriver, request: SandboxRunReq
       JSON.stringify({
         nonce,
         outputBytes: limits.outputBytes,
+        deadlineMs: limits.timeoutMs + RUNNER_DEADLINE_GRACE_MS,
         files: request.files.map((f) => ({ path: f.path, contentBase64: Buffer.from(f.content).toString('base64') })),
       }),
     );

@@ -6,7 +6,7 @@ import { infiniteLoopProject, limitsFor } from './projects';
 
 // A worker that is killed mid-run (abuse case 14): starts a long infinite-loop run and prints
 // `started {id, hostUid, pid}` once the test step begins; the test then SIGKILLs this process.
-// Run as `node --import tsx test/sandbox/crash-worker.ts docker|bubblewrap`, so the pid is the worker's own.
+// Run as `node --import tsx test/sandbox/crash-worker.ts docker|bubblewrap [timeoutMs]`, so the pid is the worker's own.
 
 const inner: SandboxDriver = process.argv[2] === 'docker' ? new DockerSandbox() : new BubblewrapSandbox();
 let launched: SandboxProcess | undefined;
@@ -19,7 +19,7 @@ const driver: SandboxDriver = {
 
 void runInSandbox(driver, {
   files: infiniteLoopProject(),
-  limits: limitsFor({ timeoutMs: 120_000 }),
+  limits: limitsFor({ timeoutMs: Number(process.argv[3] ?? 120_000) }),
   onStep: (step) => {
     if (step !== 'test') return;
     const info = { id: launched?.id, hostUid: launched?.hostUid, pid: process.pid };

@@ -232,6 +232,9 @@ function resources() {
 
 async function main() {
   const request = JSON.parse(await readStdin());
+  // The host kills the run at its wall clock; this ends it too if the host died first (a crashed worker):
+  // when the runner exits, the sandbox's init exits and takes every process with it.
+  if (request.deadlineMs) setTimeout(() => process.exit(124), request.deadlineMs).unref();
   const say = (kind, value) => process.stdout.write(`QLP ${request.nonce} ${kind} ${JSON.stringify(value)}\n`);
   const steps = [];
   const limitHits = [];
