@@ -178,6 +178,9 @@ describe('offline, end to end: intent → workflow → capsule → its tests pas
         verdict: 'passed',
         reasons: [],
       });
+      // Layer 2 ran the project's own tests in the sandbox.
+      expect(waiting.validation.dynamic).toMatchObject({ status: 'assessed', outcome: 'passed', tests: { failed: 0 } });
+      expect(waiting.validation.dynamic.tests.passed).toBeGreaterThanOrEqual(4);
       await call(`${stack.apiUrl}/intents/${id}/decision`, { body: { decision: 'approve', approver: 'offline-test' } });
       const done = await until(id, ['COMPLETED']);
       const { manifest, files } = await capsuleFiles(done.capsule.download);
