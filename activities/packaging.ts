@@ -97,6 +97,9 @@ async function buildArchive(
     contents.set('reports/validation-report.json', await store.getBuffer(score.reportKey));
     contents.set('reports/validation.sarif', await store.getBuffer(score.sarifKey));
   }
+  const { dynamic } = input.validation;
+  // Layer 2's run: steps, test results and output excerpts from inside the sandbox (no platform secrets there).
+  if (dynamic?.status === 'assessed') contents.set('reports/dynamic.json', await store.getBuffer(dynamic.reportKey));
 
   const files = [...contents].map(([path, content]) => ({ path, sha256: sha256(content), size: content.length }));
   const manifest: CapsuleManifest = {

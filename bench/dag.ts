@@ -223,6 +223,8 @@ async function main() {
         throughputN: THROUGHPUT_N,
         concurrency: CONCURRENCY,
         maxTaskConcurrency: config.dag.maxConcurrency,
+        // Layer 2 runs each intent's project in this sandbox (auto: Docker when an engine answers).
+        sandbox: config.sandbox.driver,
       },
       fanOutEfficiency: {
         median: round(percentile(efficiencies, 50), 3),

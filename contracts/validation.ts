@@ -209,6 +209,16 @@ export const ValidationReport = z.object({
   thresholds: Thresholds,
   /** `dynamic` is absent for intents validated before layer 2 existed. */
   layers: z.object({ static: LayerState, compliance: LayerState, dynamic: LayerState.optional() }),
+  /** Layer 2's run in brief (absent when it did not run); the whole run is in its own report. */
+  sandbox: z
+    .object({
+      driver: SandboxDriverName,
+      outcome: z.enum(['passed', 'failed']),
+      tests: z.object({ passed: z.number().int(), failed: z.number().int(), skipped: z.number().int() }),
+      limitHits: z.array(LimitKind),
+      durationMs: z.number(),
+    })
+    .optional(),
   checks: z.array(CheckResult),
   frameworks: z.array(FrameworkResult),
   recommendations: z.array(Recommendation),

@@ -337,4 +337,33 @@ describe('validation report', () => {
     expect(text).toContain('semgrep: not_assessed (semgrep is not installed)');
     expect(text).toContain('1. [high] Verify TLS certificates (2×; HIPAA 164.312(e)(1))');
   });
+
+  it('shows what layer 2 found in the sandbox, or why it did not run', () => {
+    const base = {
+      verdict: { status: 'failed', reasons: [] },
+      scores: {},
+      frameworks: [],
+      checks: [],
+      recommendations: [],
+    };
+    const ran = renderValidationReport({
+      ...base,
+      layers: { dynamic: { status: 'assessed' } },
+      sandbox: {
+        driver: 'docker',
+        outcome: 'failed',
+        tests: { passed: 3, failed: 1, skipped: 0 },
+        limitHits: ['timeout'],
+        durationMs: 4200,
+      },
+    } as unknown as Parameters<typeof renderValidationReport>[0]);
+    expect(ran).toContain(
+      'Sandbox:     failed in docker: 3 tests passed, 1 failed, stopped at the timeout limit (4200 ms)',
+    );
+    const skipped = renderValidationReport({
+      ...base,
+      layers: { dynamic: { status: 'not_assessed', reason: 'no isolation available' } },
+    } as unknown as Parameters<typeof renderValidationReport>[0]);
+    expect(skipped).toContain('Sandbox:     not assessed (no isolation available)');
+  });
 });

@@ -85,6 +85,7 @@ test('an approved intent produces a capsule whose manifest checksums match its f
         'files/src/warehouse-pallet.ts',
         'files/test/warehouse-pallet.test.ts',
         'files/tsconfig.json',
+        'reports/dynamic.json',
         'reports/validation-report.json',
         'reports/validation.json',
         'reports/validation.sarif',

@@ -167,6 +167,7 @@ test('a failing test in the sandbox fails the verdict, caps quality and names th
   expect(intent.validation!.score!.reasons).toContain('1 test(s) failed in the sandbox');
   expect(intent.validation!.score!.scores.quality!).toBeLessThanOrEqual(59);
   expect(report.layers.dynamic.status).toBe('assessed');
+  expect(report.sandbox).toMatchObject({ driver: 'bubblewrap', outcome: 'failed', tests: { passed: 0, failed: 1 } });
   const failed = report.findings.filter((f: { ruleId: string }) => f.ruleId === 'sandbox/test-failed');
   expect(failed).toHaveLength(1);
   expect(failed[0].message).toContain('an overdue loan is listed');

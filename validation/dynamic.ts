@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { LimitKind, SandboxRunResult } from '../contracts/sandbox';
 import type { Finding, Severity } from '../contracts/validation';
+import { finding as withFingerprint } from './findings';
 
 // Layer 2 (dynamic): what a sandbox run of the project means as findings. Pure; the activity runs the sandbox.
 
@@ -15,10 +15,8 @@ const LIMIT_REMEDIATION: Record<LimitKind, string> = {
   cpu: 'Reduce CPU work: a process used up its CPU-time limit.',
 };
 
-function finding(ruleId: string, severity: Severity, message: string, remediation: string): Finding {
-  const fingerprint = createHash('sha256').update(`${ruleId}\n${message}`).digest('hex').slice(0, 32);
-  return { fingerprint, ruleId, tool: 'sandbox', category: 'quality', severity, message, remediation };
-}
+const finding = (ruleId: string, severity: Severity, message: string, remediation: string): Finding =>
+  withFingerprint({ ruleId, tool: 'sandbox', category: 'quality', severity, message, remediation });
 
 /** First line of the error of a failing test, from Node's TAP YAML block. */
 function errorLine(excerpt: string): string {

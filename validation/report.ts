@@ -49,10 +49,17 @@ export function buildValidationReport(input: ReportInput): ValidationReport {
       compliance: layerState(input.compliance, input.reportKeys.compliance),
       ...(input.dynamic && { dynamic: layerState(input.dynamic, input.reportKeys.dynamic) }),
     },
+    ...(input.dynamic && 'layer' in input.dynamic && { sandbox: sandboxSummary(input.dynamic) }),
     checks: 'checks' in input.static ? input.static.checks : [],
     frameworks: 'frameworks' in input.compliance ? input.compliance.frameworks : [],
     recommendations: result.recommendations,
     findings: sortFindings(result.findings),
     sarifKey: input.reportKeys.sarif,
   };
+}
+
+function sandboxSummary({ outcome, run }: DynamicReport): NonNullable<ValidationReport['sandbox']> {
+  const { passed, failed, skipped } = run.tests;
+  const limitHits = run.limitHits.map((h) => h.limit);
+  return { driver: run.driver, outcome, tests: { passed, failed, skipped }, limitHits, durationMs: run.durationMs };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { LimitHit, SandboxLimits, SandboxRunResult, StepName } from '../../contracts/sandbox';
+import type { z } from 'zod';
+import { SandboxRunResult, StepName, type LimitHit, type SandboxLimits } from '../../contracts/sandbox';
 import type { SandboxDriver } from './driver';
 
 export interface SandboxFile {
@@ -14,6 +15,24 @@ export interface SandboxRunRequest {
   signal?: AbortSignal;
   /** Called as the runner enters each step (heartbeat details). */
   onStep?: (step: StepName) => void;
+}
+
+/** The runner's result line: what it can know from inside the sandbox. */
+const RunnerResult = SandboxRunResult.pick({
+  steps: true,
+  tests: true,
+  limitHits: true,
+  missingDependencies: true,
+  resources: true,
+});
+type RunnerResult = z.infer<typeof RunnerResult>;
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The runner ends itself this long after the host's deadline, in case the host is gone. */
@@ -35,7 +54,7 @@ export async function runInSandbox(driver: SandboxDriver, request: SandboxRunReq
   const hits: LimitHit[] = [];
   let step: StepName | undefined;
   let firstLineAt: number | undefined;
-  let reported: Omit<SandboxRunResult, 'driver' | 'status' | 'durationMs' | 'startupMs'> | undefined;
+  let reported: RunnerResult | undefined;
   let stderr = '';
   let outputBytes = 0;
   let stopped = false;
@@ -61,11 +80,14 @@ export async function runInSandbox(driver: SandboxDriver, request: SandboxRunReq
       const match = /^QLP ([0-9a-f]{32}) (step|result) (.*)$/.exec(line);
       if (!match || match[1] !== nonce) continue;
       firstLineAt ??= performance.now();
+      // What comes out of the sandbox is checked like any untrusted input: a bad line is ignored.
+      const value = parseJson(match[3]!);
       if (match[2] === 'step') {
-        step = JSON.parse(match[3]!) as StepName;
-        request.onStep?.(step);
+        const parsed = StepName.safeParse(value);
+        if (parsed.success) request.onStep?.((step = parsed.data));
       } else {
-        reported = JSON.parse(match[3]!) as typeof reported;
+        const parsed = RunnerResult.safeParse(value);
+        if (parsed.success) reported = parsed.data;
       }
     }
   });

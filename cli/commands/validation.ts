@@ -39,11 +39,13 @@ export function renderValidationReport(report: ValidationReport): string {
     ),
   ];
   const dynamic = report.layers?.dynamic;
-  if (dynamic) {
-    const tests = report.findings.filter((f) => f.tool === 'sandbox');
+  if (dynamic?.status === 'not_assessed') lines.push('', `Sandbox:     not assessed (${dynamic.reason})`);
+  if (report.sandbox) {
+    const { driver, outcome, tests, limitHits, durationMs } = report.sandbox;
+    const limits = limitHits.length ? `, stopped at the ${limitHits.join(' and ')} limit` : '';
     lines.push(
       '',
-      `Sandbox:     ${dynamic.status === 'assessed' ? `${tests.length} findings from the build and tests` : `not assessed (${dynamic.reason})`}`,
+      `Sandbox:     ${outcome} in ${driver}: ${tests.passed} tests passed, ${tests.failed} failed${limits} (${durationMs} ms)`,
     );
   }
   const notAssessed = report.checks.filter((c) => c.status === 'not_assessed' || c.status === 'skipped');

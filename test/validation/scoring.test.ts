@@ -1,4 +1,6 @@
-import type { ComplianceReport, ControlResult, Finding, StaticReport } from '../../contracts/validation';
+import type { SandboxRunResult } from '../../contracts/sandbox';
+import type { ComplianceReport, ControlResult, DynamicReport, Finding, StaticReport } from '../../contracts/validation';
+import { dynamicFindings, dynamicOutcome } from '../../validation/dynamic';
 import { finding } from '../../validation/findings';
 import { DEFAULT_THRESHOLDS, mergeSecurityFindings, recommend, scoreValidation } from '../../validation/scoring';
 
@@ -213,5 +215,96 @@ describe('scoring rules', () => {
     ]);
     expect(merged.map((m) => m.ruleId)).toEqual(['b']);
     expect(recommend([])).toEqual([]);
+  });
+});
+
+describe('scoring with layer 2 (build and tests in the sandbox)', () => {
+  const run = (overrides: Partial<SandboxRunResult> = {}): SandboxRunResult => ({
+    driver: 'bubblewrap',
+    status: 'completed',
+    steps: [
+      { step: 'install', status: 'passed', durationMs: 1, outputExcerpt: '' },
+      { step: 'test', status: 'passed', durationMs: 50, exitCode: 0, outputExcerpt: '' },
+    ],
+    tests: { passed: 4, failed: 0, skipped: 0, failures: [] },
+    limitHits: [],
+    missingDependencies: [],
+    durationMs: 120,
+    startupMs: 45,
+    resources: {},
+    ...overrides,
+  });
+  const dynamic = (result: SandboxRunResult): DynamicReport => ({
+    schemaVersion: 1,
+    layer: 'dynamic',
+    intentId: 'i',
+    generatedAt: new Date(0).toISOString(),
+    outcome: dynamicOutcome(result),
+    run: result,
+    findings: dynamicFindings(result),
+  });
+  const score = (layer2: DynamicReport | { status: 'not_assessed'; reason: string }) =>
+    scoreValidation({
+      static: staticReport([], { checks: [{ tool: 'typescript', status: 'passed', findingCount: 0, durationMs: 1 }] }),
+      compliance: complianceReport([control('CC6.1', 'pass', 'high')]),
+      dynamic: layer2,
+      thresholds: DEFAULT_THRESHOLDS,
+    });
+
+  it('passing tests leave quality untouched and the verdict passed', () => {
+    const result = score(dynamic(run()));
+    expect(result.scores.quality).toBe(100);
+    expect(result.verdict).toEqual({ status: 'passed', reasons: [] });
+  });
+
+  it('a failing test is a high quality finding naming the test, caps quality at 59 and fails the verdict', () => {
+    const failing = run({
+      steps: [{ step: 'test', status: 'failed', durationMs: 50, exitCode: 1, outputExcerpt: '' }],
+      tests: {
+        passed: 3,
+        failed: 1,
+        skipped: 0,
+        failures: [{ name: 'adds', excerpt: "  error: 'Expected values to be strictly equal'\n" }],
+      },
+    });
+    const result = score(dynamic(failing));
+    expect(result.findings).toContainEqual(
+      expect.objectContaining({
+        ruleId: 'sandbox/test-failed',
+        severity: 'high',
+        message: 'Test failed: adds (Expected values to be strictly equal)',
+      }),
+    );
+    expect(result.scores.quality).toBe(59);
+    expect(result.explanations.quality.cap?.reason).toMatch(/layer 2/);
+    expect(result.verdict.status).toBe('failed');
+    expect(result.verdict.reasons).toContain('1 test(s) failed in the sandbox');
+  });
+
+  it('a limit hit is a finding with its remediation and fails the verdict', () => {
+    const result = score(
+      dynamic(run({ status: 'limit', limitHits: [{ limit: 'pids', step: 'test', detail: 'fork refused' }] })),
+    );
+    expect(result.findings).toContainEqual(
+      expect.objectContaining({ ruleId: 'sandbox/limit-pids', remediation: expect.stringMatching(/pool/) }),
+    );
+    expect(result.verdict.reasons).toContain('the sandbox stopped the run at its pids limit');
+  });
+
+  it('without a sandbox the verdict is not assessed, never passed', () => {
+    const result = score({ status: 'not_assessed', reason: 'no isolation available' });
+    expect(result.scores.quality).toBe(100);
+    expect(result.explanations.quality.notAssessed).toContain('dynamic tests not assessed: no isolation available');
+    expect(result.verdict).toEqual({
+      status: 'not_assessed',
+      reasons: ['dynamic tests not assessed: no isolation available'],
+    });
+  });
+
+  it('a project with no tests costs a medium finding but still passes', () => {
+    const result = score(dynamic(run({ tests: { passed: 0, failed: 0, skipped: 0, failures: [] } })));
+    expect(result.findings.map((f) => f.ruleId)).toEqual(['sandbox/no-tests']);
+    expect(result.scores.quality).toBe(96);
+    expect(result.verdict.status).toBe('passed');
   });
 });
