@@ -1,4 +1,5 @@
 import type { IntentState } from '../contracts/state';
+import type { DynamicSummary, LayerFailure } from '../contracts/validation';
 
 const marks = { PENDING: '·', RUNNING: '▶', COMPLETED: '✔', FAILED: '✘', CANCELLED: '⊘', SKIPPED: '↷' } as const;
 
@@ -12,8 +13,16 @@ export function renderDetails(state: IntentState): string {
       lines.push(`- ${marks[task.state]} \`${task.id}\` (${task.type}) ${task.state.toLowerCase()}`);
   }
   if (state.validation) {
-    const { status, errorCount } = state.validation.typecheck;
-    lines.push('', `Type-check: ${status}${errorCount ? ` (${errorCount} errors)` : ''}`);
+    const { typecheck, score, dynamic } = state.validation;
+    lines.push('', `Type-check: ${typecheck.status}${typecheck.errorCount ? ` (${typecheck.errorCount} errors)` : ''}`);
+    if (score) {
+      const s = (n: number | null) => (n === null ? 'n/a' : String(n));
+      const { overall, security, quality, compliance } = score.scores;
+      lines.push(
+        `Validation: **${score.verdict}** — overall ${s(overall)}, security ${s(security)}, quality ${s(quality)}, compliance ${s(compliance)}`,
+      );
+    }
+    if (dynamic) lines.push(...sandboxLines(dynamic));
   }
   if (state.gate?.state === 'open') lines.push('', 'Waiting for a `decision` (approve/reject).');
   if (state.gate?.decision) {
@@ -26,4 +35,14 @@ export function renderDetails(state: IntentState): string {
   }
   if (state.capsule) lines.push('', `Capsule: \`${state.capsule.key}\``);
   return lines.join('\n');
+}
+
+/** Layer 2 for the gate: where the tests ran, what they said, and the first problems. */
+function sandboxLines(dynamic: DynamicSummary | LayerFailure): string[] {
+  if (dynamic.status === 'not_assessed') return [`Sandbox: not assessed — ${dynamic.reason}`];
+  const { passed, failed } = dynamic.tests;
+  return [
+    `Sandbox (${dynamic.driver}): ${dynamic.outcome}, ${passed} tests passed, ${failed} failed`,
+    ...dynamic.problems.map((problem) => `- ${problem}`),
+  ];
 }

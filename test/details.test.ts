@@ -1,0 +1,51 @@
+import type { IntentState } from '../contracts/state';
+import { renderDetails } from '../workflows/details';
+
+// What ops read in the Web UI's current details while an intent waits at the gate.
+
+const atGate = (validation: IntentState['validation']): IntentState => ({
+  intentId: 'i',
+  status: 'AWAITING_APPROVAL',
+  tasks: [],
+  validation,
+  gate: { state: 'open' },
+});
+const typecheck = { status: 'passed' as const, filesChecked: 3, errorCount: 0, firstErrors: [] };
+
+test('the gate shows the verdict, the scores and what the tests did in the sandbox, with the first problems', () => {
+  const text = renderDetails(
+    atGate({
+      typecheck,
+      reportKey: 'k',
+      score: {
+        verdict: 'failed',
+        reasons: ['1 test(s) failed in the sandbox'],
+        scores: { overall: 87, security: 100, quality: 59, compliance: 100 },
+        counts: { critical: 0, high: 1, medium: 0, low: 0, info: 0 },
+        reportKey: 'r',
+        sarifKey: 's',
+        topRecommendations: [],
+      },
+      dynamic: {
+        status: 'assessed',
+        reportKey: 'd',
+        driver: 'docker',
+        outcome: 'failed',
+        tests: { passed: 3, failed: 1, skipped: 0 },
+        limitHits: [],
+        problems: ['test failed: adds'],
+        durationMs: 900,
+        startupMs: 110,
+      },
+    }),
+  );
+  expect(text).toContain('Validation: **failed** — overall 87, security 100, quality 59, compliance 100');
+  expect(text).toContain('Sandbox (docker): failed, 3 tests passed, 1 failed\n- test failed: adds');
+});
+
+test('a layer 2 that could not run says why', () => {
+  const text = renderDetails(
+    atGate({ typecheck, reportKey: 'k', dynamic: { status: 'not_assessed', reason: 'no isolation available' } }),
+  );
+  expect(text).toContain('Sandbox: not assessed — no isolation available');
+});
