@@ -27,7 +27,8 @@ async function main() {
       llm: config.llm,
       validation: {
         semgrepPath: config.validation.semgrepPath,
-        sandbox: () => Promise.resolve(sandbox),
+        // Without isolation at start, each validation looks again (an engine may have started since).
+        sandbox: () => (sandbox.driver ? Promise.resolve(sandbox) : prepareSandbox(config.sandbox)),
         sandboxLimits: config.sandbox.limits,
       },
     });

@@ -23,7 +23,7 @@ export interface ValidationActivityOptions {
   /** semgrep executable; default: `semgrep` on PATH, and `not_assessed` when there is none. */
   semgrepPath?: string;
   dependencyPolicy?: DependencyPolicy;
-  /** Layer 2's sandbox, chosen on first use and kept; without one, layer 2 is "not assessed". */
+  /** Layer 2's sandbox, chosen on first use and kept once found; without one, layer 2 is "not assessed". */
   sandbox?: () => Promise<SandboxChoice>;
   sandboxLimits?: SandboxLimits;
 }
@@ -36,9 +36,15 @@ export function createValidationActivities(store: ObjectStore, options: Validati
     semgrep: options.semgrepPath ? { executable: options.semgrepPath } : {},
   };
   let chosen: Promise<SandboxChoice> | undefined;
+  const choose = async (): Promise<SandboxChoice> => {
+    const choice: SandboxChoice = await (options.sandbox?.() ?? {
+      reason: 'this worker was started without a sandbox',
+    });
+    if (!choice.driver) chosen = undefined; // no isolation yet: look again next time (an engine may start)
+    return choice;
+  };
   const dynamic = {
-    sandbox: () =>
-      (chosen ??= options.sandbox?.() ?? Promise.resolve({ reason: 'this worker was started without a sandbox' })),
+    sandbox: () => (chosen ??= choose()),
     limits: options.sandboxLimits ?? DEFAULT_LIMITS,
   };
   return {

@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { storeTaskFiles } from '../../activities/artifacts';
 import { createValidationActivities } from '../../activities/validation';
+import { BubblewrapSandbox, type SandboxChoice } from '../../adapters/sandbox';
 import {
   ComplianceReport,
   StaticReport,
   ValidationReport,
   type ValidationScoreSummary,
+  DynamicReport,
 } from '../../contracts/validation';
 import { openStack, type TestStack } from '../support/stack';
 
@@ -196,4 +198,31 @@ describe('validation activities on real S3', () => {
       diagnostics: [],
     });
   });
+});
+
+test('layer 2 without isolation is not assessed and looks again next time; a driver once found is kept', async () => {
+  const intentId = randomUUID();
+  const artifacts = [await storeTaskFiles(stack.store, intentId, 'module', cleanFiles)];
+  const answers: SandboxChoice[] = [{ reason: 'no isolation available (test)' }, { driver: new BubblewrapSandbox() }];
+  let asked = 0;
+  const activities = createValidationActivities(stack.store, { sandbox: async () => answers[Math.min(asked++, 1)]! });
+  const input = { intentId, artifacts };
+
+  expect(await runIn(new MockActivityEnvironment(), activities.dynamicValidation, input)).toEqual({
+    status: 'not_assessed',
+    reason: 'no isolation available (test)',
+  });
+  const ran = await runIn(new MockActivityEnvironment(), activities.dynamicValidation, input);
+  expect(ran).toMatchObject({ status: 'assessed', driver: 'bubblewrap', outcome: 'passed' });
+  await runIn(new MockActivityEnvironment(), activities.dynamicValidation, input);
+  expect(asked).toBe(2);
+
+  const report = DynamicReport.parse(await stack.store.getJson((ran as { reportKey: string }).reportKey));
+  expect(report.run.steps.map((s) => `${s.step}:${s.status}`)).toEqual([
+    'install:passed',
+    'typecheck:skipped',
+    'build:skipped',
+    'test:passed',
+  ]);
+  expect(report.findings.map((f) => f.ruleId)).toEqual(['sandbox/no-tests']);
 });
