@@ -1,19 +1,20 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { create as createTar } from 'tar';
-import { CURATED_PACKAGES, curatedPackageDir, RUNNER_PATH, SANDBOX_UID } from './layout';
+import { CURATED_PACKAGES, curatedPackageDir, RUNNER_PATH, SANDBOX_ETC } from './layout';
 
 const run = promisify(execFile);
 
-/** Tag of the locally built image: changes whenever the runner, Node or the curated set changes. */
+/** Tag of the locally built image: changes whenever the runner, its /etc, Node or the curated set changes. */
 export async function localImageTag(): Promise<string> {
   const hash = createHash('sha256');
   hash.update(await readFile(RUNNER_PATH));
+  for (const file of (await readdir(SANDBOX_ETC)).sort()) hash.update(await readFile(join(SANDBOX_ETC, file)));
   hash.update(process.version);
   for (const name of CURATED_PACKAGES) hash.update(await readFile(join(curatedPackageDir(name), 'package.json')));
   return `qlp-sandbox:local-${hash.digest('hex').slice(0, 12)}`;
@@ -33,12 +34,7 @@ export async function buildLocalImage(docker: Docker, tag: string): Promise<void
     for (const name of CURATED_PACKAGES) {
       await cp(curatedPackageDir(name), join(root, 'opt/qlp/deps/node_modules', name), { recursive: true });
     }
-    await mkdir(join(root, 'etc'));
-    await writeFile(
-      join(root, 'etc/passwd'),
-      `root:x:0:0::/:/nonexistent\nsandbox:x:${SANDBOX_UID}:${SANDBOX_UID}::/work:/nonexistent\n`,
-    );
-    await writeFile(join(root, 'etc/group'), `root:x:0:\nsandbox:x:${SANDBOX_UID}:\n`);
+    await cp(SANDBOX_ETC, join(root, 'etc'), { recursive: true }); // the same /etc as under bubblewrap
     for (const dir of ['work', 'tmp', 'proc', 'dev', 'sys']) await mkdir(join(root, dir));
     const archive = createTar({ cwd: root, gzip: false, portable: true }, ['.']);
     const [repo, version] = tag.split(':') as [string, string];
@@ -46,8 +42,23 @@ export async function buildLocalImage(docker: Docker, tag: string): Promise<void
     await new Promise<void>((resolve, reject) =>
       docker.modem.followProgress(progress, (error: Error | null) => (error ? reject(error) : resolve())),
     );
+    await removeOlderLocalImages(docker, tag);
   } finally {
     await rm(root, { recursive: true, force: true });
+  }
+}
+
+/** Local images of earlier runners or Node versions; one still in use by a container stays. */
+async function removeOlderLocalImages(docker: Docker, current: string): Promise<void> {
+  const [repo] = current.split(':') as [string];
+  for (const image of await docker.listImages({ filters: { reference: [`${repo}:local-*`] } })) {
+    for (const tag of image.RepoTags ?? []) {
+      if (tag !== current)
+        await docker
+          .getImage(tag)
+          .remove()
+          .catch(() => undefined);
+    }
   }
 }
 
