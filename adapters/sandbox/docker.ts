@@ -6,6 +6,7 @@ import { isAlive, OWNER, type ReapFilter, type SandboxDriver, type SandboxProces
 import { DEPS_DIR, RUNNER_IN_SANDBOX, SANDBOX_UID, WORK_DIR } from './layout';
 
 const LABEL = 'dev.quantumlayer.sandbox';
+const PING_TIMEOUT_MS = 5_000;
 
 export interface DockerSandboxOptions {
   /** A standard image with the sandbox layout (deploy/sandbox.Dockerfile); default: built locally, offline. */
@@ -32,7 +33,11 @@ export class DockerSandbox implements SandboxDriver {
 
   async unavailable(): Promise<string | undefined> {
     try {
-      await this.docker.ping();
+      // A socket that accepts but never answers must not hang a worker's start.
+      await Promise.race([
+        this.docker.ping(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('no answer in 5 s')), PING_TIMEOUT_MS).unref()),
+      ]);
     } catch (error) {
       return `no Docker engine answers (${(error as Error).message})`;
     }
