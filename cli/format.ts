@@ -1,4 +1,5 @@
 import { terminalStatuses } from '../contracts/intent';
+import type { LayerFailure, SandboxBrief } from '../contracts/validation';
 import type { HealthReport, IntentPage, IntentView, TaskView } from '../contracts/views';
 
 /** Pure renderers: JSON in, text out, so they are testable without a stack. */
@@ -249,9 +250,9 @@ export function progressLine(intent: IntentView): string {
 }
 
 /** Layer 2 in one line: where it ran and what the tests said, or why it did not run. */
-export function dynamicLine(dynamic: NonNullable<NonNullable<IntentView['validation']>['dynamic']>): string {
-  if (dynamic.status === 'not_assessed') return `not assessed (${dynamic.reason})`;
-  const { passed, failed } = dynamic.tests;
-  const limits = dynamic.limitHits.length ? `; stopped at the ${dynamic.limitHits.join(' and ')} limit` : '';
-  return `${dynamic.outcome} in ${dynamic.driver}: ${passed} tests passed, ${failed} failed${limits} (${dynamic.durationMs} ms)`;
+export function dynamicLine(dynamic: SandboxBrief | LayerFailure): string {
+  if ('reason' in dynamic) return `not assessed (${dynamic.reason})`;
+  const { driver, outcome, tests, limitHits, durationMs } = dynamic;
+  const limits = limitHits.length ? `, stopped at the ${limitHits.join(' and ')} limit` : '';
+  return `${outcome} in ${driver}: ${tests.passed} tests passed, ${tests.failed} failed${limits} (${durationMs} ms)`;
 }

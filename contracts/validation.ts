@@ -193,6 +193,16 @@ export const LayerState = z.object({
 });
 export type LayerState = z.infer<typeof LayerState>;
 
+/** Layer 2's run in brief: where it ran, what the tests said, which limits stopped it. */
+export const SandboxBrief = z.object({
+  driver: SandboxDriverName,
+  outcome: z.enum(['passed', 'failed']),
+  tests: z.object({ passed: z.number().int(), failed: z.number().int(), skipped: z.number().int() }),
+  limitHits: z.array(LimitKind),
+  durationMs: z.number(),
+});
+export type SandboxBrief = z.infer<typeof SandboxBrief>;
+
 /** The combined report: `intents/<id>/reports/validation-report.json`. */
 export const ValidationReport = z.object({
   schemaVersion: z.literal(1),
@@ -210,15 +220,7 @@ export const ValidationReport = z.object({
   /** `dynamic` is absent for intents validated before layer 2 existed. */
   layers: z.object({ static: LayerState, compliance: LayerState, dynamic: LayerState.optional() }),
   /** Layer 2's run in brief (absent when it did not run); the whole run is in its own report. */
-  sandbox: z
-    .object({
-      driver: SandboxDriverName,
-      outcome: z.enum(['passed', 'failed']),
-      tests: z.object({ passed: z.number().int(), failed: z.number().int(), skipped: z.number().int() }),
-      limitHits: z.array(LimitKind),
-      durationMs: z.number(),
-    })
-    .optional(),
+  sandbox: SandboxBrief.optional(),
   checks: z.array(CheckResult),
   frameworks: z.array(FrameworkResult),
   recommendations: z.array(Recommendation),
@@ -277,16 +279,11 @@ export const DynamicReport = z.object({
 });
 export type DynamicReport = z.infer<typeof DynamicReport>;
 
-export const DynamicSummary = z.object({
+export const DynamicSummary = SandboxBrief.extend({
   status: z.literal('assessed'),
   reportKey: z.string(),
-  driver: SandboxDriverName,
-  outcome: z.enum(['passed', 'failed']),
-  tests: z.object({ passed: z.number().int(), failed: z.number().int(), skipped: z.number().int() }),
-  limitHits: z.array(LimitKind),
   /** First failing tests or steps, for a human at the gate; the full list is in the report. */
   problems: z.array(z.string()),
-  durationMs: z.number(),
   startupMs: z.number(),
 });
 export type DynamicSummary = z.infer<typeof DynamicSummary>;

@@ -1,5 +1,5 @@
 import type { LimitKind, SandboxRunResult } from '../contracts/sandbox';
-import type { Finding, Severity } from '../contracts/validation';
+import type { Finding, SandboxBrief, Severity } from '../contracts/validation';
 import { finding as withFingerprint } from './findings';
 
 // Layer 2 (dynamic): what a sandbox run of the project means as findings. Pure; the activity runs the sandbox.
@@ -112,4 +112,16 @@ export function dynamicProblems(run: SandboxRunResult, max = 5): string[] {
     ...run.limitHits.map((h) => `${h.limit} limit hit${h.step ? ` during ${h.step}` : ''}`),
     ...(run.reason ? [run.reason] : []),
   ].slice(0, max);
+}
+
+/** The run in brief, as the activity's summary and the combined report carry it. */
+export function sandboxBrief(run: SandboxRunResult): SandboxBrief {
+  const { passed, failed, skipped } = run.tests;
+  return {
+    driver: run.driver,
+    outcome: dynamicOutcome(run),
+    tests: { passed, failed, skipped },
+    limitHits: run.limitHits.map((h) => h.limit),
+    durationMs: run.durationMs,
+  };
 }

@@ -7,6 +7,7 @@ import type {
   Thresholds,
   ValidationReport,
 } from '../contracts/validation';
+import { sandboxBrief } from './dynamic';
 import { sortFindings } from './findings';
 import { scoreValidation } from './scoring';
 
@@ -49,17 +50,11 @@ export function buildValidationReport(input: ReportInput): ValidationReport {
       compliance: layerState(input.compliance, input.reportKeys.compliance),
       ...(input.dynamic && { dynamic: layerState(input.dynamic, input.reportKeys.dynamic) }),
     },
-    ...(input.dynamic && 'layer' in input.dynamic && { sandbox: sandboxSummary(input.dynamic) }),
+    ...(input.dynamic && 'layer' in input.dynamic && { sandbox: sandboxBrief(input.dynamic.run) }),
     checks: 'checks' in input.static ? input.static.checks : [],
     frameworks: 'frameworks' in input.compliance ? input.compliance.frameworks : [],
     recommendations: result.recommendations,
     findings: sortFindings(result.findings),
     sarifKey: input.reportKeys.sarif,
   };
-}
-
-function sandboxSummary({ outcome, run }: DynamicReport): NonNullable<ValidationReport['sandbox']> {
-  const { passed, failed, skipped } = run.tests;
-  const limitHits = run.limitHits.map((h) => h.limit);
-  return { driver: run.driver, outcome, tests: { passed, failed, skipped }, limitHits, durationMs: run.durationMs };
 }

@@ -3,7 +3,7 @@ import { runInSandbox, type SandboxChoice } from '../../adapters/sandbox';
 import type { ObjectStore } from '../../adapters/storage/s3';
 import type { SandboxLimits } from '../../contracts/sandbox';
 import type { DynamicReport, DynamicSummary, LayerFailure } from '../../contracts/validation';
-import { dynamicFindings, dynamicOutcome, dynamicProblems } from '../../validation/dynamic';
+import { dynamicFindings, dynamicOutcome, dynamicProblems, sandboxBrief } from '../../validation/dynamic';
 import { withHeartbeat } from './heartbeat';
 import { loadProject, reportKeys, type ValidationInput } from './project';
 
@@ -57,12 +57,8 @@ export async function dynamicValidation(
     return {
       status: 'assessed',
       reportKey,
-      driver: run.driver,
-      outcome,
-      tests: { passed: run.tests.passed, failed: run.tests.failed, skipped: run.tests.skipped },
-      limitHits: run.limitHits.map((h) => h.limit),
+      ...sandboxBrief(run),
       problems: dynamicProblems(run),
-      durationMs: run.durationMs,
       startupMs: run.startupMs,
     };
   });

@@ -58,6 +58,7 @@ export async function runInSandbox(driver: SandboxDriver, request: SandboxRunReq
   let stderr = '';
   let outputBytes = 0;
   let stopped = false;
+  let ended = false;
   const stop = (hit?: LimitHit) => {
     if (hit && !hits.some((h) => h.limit === hit.limit)) hits.push(hit);
     if (stopped) return;
@@ -114,6 +115,7 @@ export async function runInSandbox(driver: SandboxDriver, request: SandboxRunReq
     );
     sandbox.stdin.on('error', () => undefined); // a sandbox that dies early closes its stdin
     const exit = await sandbox.exited;
+    ended = true;
     signal?.throwIfAborted();
     for (const hit of [...exit.hits, ...(reported?.limitHits ?? [])]) {
       if (!hits.some((h) => h.limit === hit.limit)) hits.push(hit);
@@ -140,7 +142,8 @@ export async function runInSandbox(driver: SandboxDriver, request: SandboxRunReq
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
-    if (!stopped) await sandbox.kill().catch(() => undefined);
+    // Only a run left early (an error before it ended) still needs killing; cleanup then removes it.
+    if (!stopped && !ended) await sandbox.kill().catch(() => undefined);
     await sandbox.cleanup();
   }
 }

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { ValidationReport } from '../../contracts/validation';
 import { requireUuid } from '../arguments';
+import { dynamicLine } from '../format';
 import { contextOf, out } from '../context';
 
 export function registerValidation(program: Command): void {
@@ -39,15 +40,9 @@ export function renderValidationReport(report: ValidationReport): string {
     ),
   ];
   const dynamic = report.layers?.dynamic;
-  if (dynamic?.status === 'not_assessed') lines.push('', `Sandbox:     not assessed (${dynamic.reason})`);
-  if (report.sandbox) {
-    const { driver, outcome, tests, limitHits, durationMs } = report.sandbox;
-    const limits = limitHits.length ? `, stopped at the ${limitHits.join(' and ')} limit` : '';
-    lines.push(
-      '',
-      `Sandbox:     ${outcome} in ${driver}: ${tests.passed} tests passed, ${tests.failed} failed${limits} (${durationMs} ms)`,
-    );
-  }
+  const layer2 =
+    dynamic?.status === 'not_assessed' ? { status: dynamic.status, reason: dynamic.reason ?? '' } : report.sandbox;
+  if (layer2) lines.push('', `Sandbox:     ${dynamicLine(layer2)}`);
   const notAssessed = report.checks.filter((c) => c.status === 'not_assessed' || c.status === 'skipped');
   if (notAssessed.length) {
     lines.push(
