@@ -1,15 +1,15 @@
 import type { Database } from '../adapters/db/client';
 import { LlmGateway, type LlmConfig } from '../adapters/llm';
-import { prepareSandbox } from '../adapters/sandbox';
+import type { SandboxProvider } from '../adapters/sandbox';
 import type { ObjectStore } from '../adapters/storage/s3';
-import { loadConfig } from '../config';
 import type { Plan } from '../contracts/plan';
-import { createAgentActivities } from './agents/run-agent';
-import { createPackagingActivities } from './packaging';
-import { createPlanningActivities, type ParseIntentInput } from './planning';
-import { createReadModelActivities } from './read-model';
+import type { ParseIntentInput } from '../contracts/workflow';
+import { createPackagingActivities } from './package-capsule';
+import { createPlanningActivities } from './parse-intent';
+import { createReadModelActivities } from './record-projections';
+import { createAgentActivities } from './run-agent';
 import { withRunInfo } from './run-info';
-import { createValidationActivities, type ValidationActivityOptions } from './validation';
+import { createValidationActivities, type ValidationActivityOptions } from './validate';
 
 /** Turns intent text into a plan. Benchmarks and tests pass fixed shapes; otherwise the LLM or offline planner. */
 export type Planner = (input: ParseIntentInput) => Plan | Promise<Plan>;
@@ -19,21 +19,19 @@ export interface ActivityDependencies {
   store: ObjectStore;
   /** A fixed-shape planner (tests, benchmarks); its tasks get the skeleton fixture agents unless an LLM is configured. */
   planner?: Planner;
-  /** LLM providers, limits, cache and default budget; the worker's environment when absent. */
-  llm?: LlmConfig;
+  /** LLM providers, limits, cache and default budget (the worker's config). */
+  llm: LlmConfig;
+  /** Layer 2's sandbox: a SandboxSelector over the worker's sandbox config (adapters/sandbox/selection.ts). */
+  sandbox: SandboxProvider;
   /** semgrep location, dependency policy and LLM reviewer for the validation layers. */
-  validation?: ValidationActivityOptions;
+  validation?: Omit<ValidationActivityOptions, 'sandbox'>;
 }
 
-/** Every activity the workers register, built over real adapters (tests pass test settings, not mocks). */
-export function createActivities({ db, store, planner, llm = loadConfig().llm, validation }: ActivityDependencies) {
-  // Layer 2's sandbox: the one the caller prepared, else the configured one (chosen on first use).
-  const sandboxConfig = validation?.sandbox ? undefined : loadConfig().sandbox;
-  const validationOptions: ValidationActivityOptions = {
-    ...validation,
-    sandbox: validation?.sandbox ?? (sandboxConfig && (() => prepareSandbox(sandboxConfig))),
-    sandboxLimits: validation?.sandboxLimits ?? sandboxConfig?.limits,
-  };
+/**
+ * Every activity the workers register, built over real adapters (tests pass test settings, not mocks).
+ * Reads no environment: the worker passes its config.
+ */
+export function createActivities({ db, store, planner, llm, sandbox, validation }: ActivityDependencies) {
   const gateway = new LlmGateway(db, llm);
   const planning = createPlanningActivities({ gateway, store, defaultBudget: llm.budget });
   const agents = createAgentActivities({
@@ -47,7 +45,7 @@ export function createActivities({ db, store, planner, llm = loadConfig().llm, v
       return planner ? planner(input) : planning.parseIntent(input);
     },
     runAgent: withRunInfo(agents.runAgent),
-    ...createValidationActivities(store, validationOptions),
+    ...createValidationActivities(store, { ...validation, sandbox }),
     ...createPackagingActivities(store),
     ...createReadModelActivities(db),
   };

@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { BudgetExceededError, InvalidOutputError, LlmFailure } from '../adapters/llm';
-import { UNSAFE_PATH } from './agents/output-policy';
+import { UNSAFE_PATH } from '../agents/llm/output-policy';
 
 const INVALID_OUTPUT = { type: 'LlmInvalidOutput', what: "the LLM's output was" };
 

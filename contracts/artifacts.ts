@@ -1,10 +1,3 @@
-import type {
-  ComplianceSummary,
-  DynamicSummary,
-  LayerFailure,
-  StaticReviewSummary,
-  ValidationScoreSummary,
-} from './validation';
 import type { LlmUsage } from './usage';
 
 /** A file a task produced; its content lives in S3 under the task's prefix. */
@@ -39,24 +32,6 @@ export interface ArtifactManifest {
   intentId: string;
   taskId: string;
   files: (FileEntry & { key: string })[];
-}
-
-export interface ValidationSummary {
-  typecheck: {
-    status: 'passed' | 'failed' | 'not_assessed';
-    filesChecked: number;
-    errorCount: number;
-    /** First diagnostics, for a human at the gate; the full list is in the report. */
-    firstErrors: string[];
-  };
-  reportKey: string;
-  /** Layer 1 (static review) and layer 3 (compliance): a summary, or why the layer could not run. */
-  static?: StaticReviewSummary | LayerFailure;
-  compliance?: ComplianceSummary | LayerFailure;
-  /** Layer 2 (build and tests in the sandbox): a summary, or why it could not run. */
-  dynamic?: DynamicSummary | LayerFailure;
-  /** Scores 0–100, verdict and the keys of the JSON report and SARIF. */
-  score?: ValidationScoreSummary;
 }
 
 export interface CapsuleRef {

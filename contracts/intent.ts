@@ -19,6 +19,10 @@ export type IntentStatus = z.infer<typeof IntentStatus>;
 
 export const terminalStatuses: readonly IntentStatus[] = ['COMPLETED', 'REJECTED', 'FAILED', 'CANCELLED'];
 
+/** How an intent's task graph reacts to a failed task: stop everything, or run what does not depend on it. */
+export const FailurePolicy = z.enum(['fail-fast', 'continue'], { error: "must be 'fail-fast' or 'continue'" });
+export type FailurePolicy = z.infer<typeof FailurePolicy>;
+
 export const SubmitIntentRequest = z.strictObject({
   text: z
     .string({ error: 'is required and must be a string' })
@@ -29,7 +33,7 @@ export const SubmitIntentRequest = z.strictObject({
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes (max 63)')
     .default('default'),
-  failurePolicy: z.enum(['fail-fast', 'continue'], { error: "must be 'fail-fast' or 'continue'" }).optional(),
+  failurePolicy: FailurePolicy.optional(),
 });
 export type SubmitIntentRequest = z.infer<typeof SubmitIntentRequest>;
 
@@ -55,6 +59,8 @@ export const CancelIntentRequest = z.strictObject({
   requestedBy: z.string().trim().min(1, 'must not be empty').max(200).default('api'),
   reason: z.string().trim().max(2000, 'must be at most 2000 characters').optional(),
 });
+/** Who asked to cancel and why: the `cancelIntent` update's argument. */
+export type CancelRequest = z.infer<typeof CancelIntentRequest>;
 
 /** The Temporal workflow id of an intent; derived, so API, CLI and Web UI agree without a lookup. */
 export function intentWorkflowId(intentId: string): string {

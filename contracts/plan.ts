@@ -1,5 +1,8 @@
 import type { LlmUsage } from './usage';
 
+/** More tasks than this is not a plan a person can review (and costs an agent call each): MAX_PLAN_TASKS's default. */
+export const DEFAULT_MAX_PLAN_TASKS = 30;
+
 export const taskTypes = ['codegen', 'test', 'infra', 'analyze', 'doc'] as const;
 export type TaskType = (typeof taskTypes)[number];
 

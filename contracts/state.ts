@@ -1,10 +1,13 @@
-import type { CapsuleRef, ValidationSummary } from './artifacts';
-import type { DecisionRecord } from './decision';
+import { z } from 'zod';
+import type { CapsuleRef } from './artifacts';
+import type { GateState } from './decision';
 import type { IntentStatus } from './intent';
 import type { Plan, TaskType } from './plan';
 import type { LlmUsage } from './usage';
+import type { ValidationSummary } from './validation';
 
-export type TaskState = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'SKIPPED';
+export const TaskState = z.enum(['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
+export type TaskState = z.infer<typeof TaskState>;
 
 export interface TaskProgress {
   id: string;
@@ -15,11 +18,6 @@ export interface TaskProgress {
   attempts?: number;
   startedAt?: string;
   finishedAt?: string;
-}
-
-export interface GateState {
-  state: 'open' | 'decided' | 'timed_out';
-  decision?: DecisionRecord;
 }
 
 /** What the `status` query returns: the intent as the workflow sees it right now. */

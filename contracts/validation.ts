@@ -4,6 +4,10 @@ import { LimitKind, SandboxDriverName, SandboxRunResult } from './sandbox';
 // Validation reports (layer 1 static review, layer 3 compliance, scores) as zod schemas: the reports
 // stored in S3, the small summaries activities return, and what the API shows.
 
+/** The compliance frameworks with built-in rule packs. */
+export const builtInFrameworks = ['SOC2', 'GDPR', 'HIPAA', 'ISO27001'] as const;
+export type BuiltInFramework = (typeof builtInFrameworks)[number];
+
 export const severities = ['critical', 'high', 'medium', 'low', 'info'] as const;
 export const Severity = z.enum(severities);
 export type Severity = z.infer<typeof Severity>;
@@ -287,3 +291,27 @@ export const DynamicSummary = SandboxBrief.extend({
   startupMs: z.number(),
 });
 export type DynamicSummary = z.infer<typeof DynamicSummary>;
+
+/** Layer 0: the whole project type-checked once; its first diagnostics are for a human at the gate. */
+export const TypecheckSummary = z.object({
+  status: z.enum(['passed', 'failed', 'not_assessed']),
+  filesChecked: z.number().int(),
+  errorCount: z.number().int(),
+  /** First diagnostics, for a human at the gate; the full list is in the report. */
+  firstErrors: z.array(z.string()),
+});
+export type TypecheckSummary = z.infer<typeof TypecheckSummary>;
+
+/** What validation hands the gate: every layer's summary (or why it could not run) and the scores. */
+export const ValidationSummary = z.object({
+  typecheck: TypecheckSummary,
+  reportKey: z.string(),
+  /** Layer 1 (static review) and layer 3 (compliance): a summary, or why the layer could not run. */
+  static: z.union([StaticReviewSummary, LayerFailure]).optional(),
+  compliance: z.union([ComplianceSummary, LayerFailure]).optional(),
+  /** Layer 2 (build and tests in the sandbox): a summary, or why it could not run. */
+  dynamic: z.union([DynamicSummary, LayerFailure]).optional().describe('layer 2: build and tests in the sandbox'),
+  /** Scores 0–100, verdict and the keys of the JSON report and SARIF. */
+  score: ValidationScoreSummary.optional(),
+});
+export type ValidationSummary = z.infer<typeof ValidationSummary>;

@@ -1,13 +1,9 @@
 import { z } from 'zod';
 import { IntentStatus } from './intent';
 import { LlmUsageView } from './usage';
-import {
-  ComplianceSummary,
-  DynamicSummary,
-  LayerFailure,
-  StaticReviewSummary,
-  ValidationScoreSummary,
-} from './validation';
+import { DecisionRecord, GateState } from './decision';
+import { TaskState } from './state';
+import { ValidationSummary } from './validation';
 
 // What the API returns. One schema per response feeds the API's types, the CLI's and the OpenAPI document.
 
@@ -18,7 +14,7 @@ export const TaskView = z.object({
   type: z.string(),
   description: z.string(),
   dependencies: z.array(z.string()),
-  status: z.enum(['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']),
+  status: TaskState,
   fileCount: z.number().int().nullable(),
   /** Attempts the task's agent took (0 until it finishes). */
   attempts: z.number().int(),
@@ -27,32 +23,6 @@ export const TaskView = z.object({
   finishedAt: timestamp.nullable(),
 });
 export type TaskView = z.infer<typeof TaskView>;
-
-export const ValidationView = z.object({
-  typecheck: z.object({
-    status: z.enum(['passed', 'failed', 'not_assessed']),
-    filesChecked: z.number().int(),
-    errorCount: z.number().int(),
-    firstErrors: z.array(z.string()),
-  }),
-  reportKey: z.string(),
-  static: z.union([StaticReviewSummary, LayerFailure]).optional(),
-  compliance: z.union([ComplianceSummary, LayerFailure]).optional(),
-  dynamic: z.union([DynamicSummary, LayerFailure]).optional().describe('layer 2: build and tests in the sandbox'),
-  score: ValidationScoreSummary.optional(),
-});
-
-export const DecisionView = z.object({
-  decision: z.enum(['approve', 'reject']),
-  approver: z.string(),
-  reason: z.string().optional(),
-  via: z.enum(['update', 'signal', 'policy', 'timeout']),
-});
-
-export const GateView = z.object({
-  state: z.enum(['open', 'decided', 'timed_out']),
-  decision: DecisionView.optional(),
-});
 
 export const CapsuleView = z.object({
   id: z.uuid(),
@@ -76,8 +46,8 @@ export const IntentView = z.object({
   updatedAt: timestamp,
   completedAt: timestamp.nullable(),
   tasks: z.array(TaskView).optional().describe('present on single-intent reads'),
-  validation: ValidationView.nullable(),
-  gate: GateView.nullable(),
+  validation: ValidationSummary.nullable(),
+  gate: GateState.nullable(),
   capsule: CapsuleView.nullable(),
   usage: LlmUsageView.optional().describe('LLM calls, tokens and cost; present on single-intent reads'),
   links: z.object({ self: z.string(), decision: z.string(), temporalUi: z.url() }),
@@ -90,7 +60,7 @@ export type IntentPage = z.infer<typeof IntentPage>;
 export const DecisionResponse = z.object({
   intentId: z.uuid(),
   accepted: z.literal(true),
-  decision: DecisionView,
+  decision: DecisionRecord,
   links: z.object({ self: z.string() }),
 });
 export type DecisionResponse = z.infer<typeof DecisionResponse>;

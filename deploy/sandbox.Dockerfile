@@ -9,7 +9,7 @@ RUN groupadd -g 10001 sandbox \
  && mkdir -p /work /opt/qlp/deps \
  && chown 10001:10001 /work
 WORKDIR /opt/qlp/deps
-# The curated set: keep in step with adapters/sandbox/layout.ts and activities/agents/curated-dependencies.json.
+# The curated set: keep in step with adapters/sandbox/layout.ts and agents/curated-dependencies.json.
 RUN npm install --no-save --no-audit --no-fund typescript@5.9.3 @types/node@20 && npm cache clean --force
 COPY adapters/sandbox/runner/runner.cjs /opt/qlp/runner.cjs
 USER 10001:10001

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extract } from 'tar';
-import type { CapsuleManifest } from '../activities/packaging';
+import type { CapsuleManifest } from '../capsule/manifest';
 import { IntentPage, IntentView } from '../contracts/views';
 import { call } from './support/api';
 import { approvedAuditTrail } from './support/audit';

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Activities } from '../activities';
-import { storeTaskFiles } from '../activities/artifacts';
+import { storeTaskFiles } from '../adapters/storage/artifacts';
 import type { PlannedTask } from '../contracts/plan';
 import { IntentView } from '../contracts/views';
 import { fixedPlanner, task } from './support/agents';

@@ -1,22 +1,34 @@
 import { z } from 'zod';
+import type { Section } from '../config/setting';
 import type { Thresholds } from '../contracts/validation';
 import { builtInFrameworks, type BuiltInFramework } from './compliance/schema';
 import { DEFAULT_THRESHOLDS } from './scoring';
 
 const score = z.coerce.number().int().min(0, 'must be 0–100').max(100, 'must be 0–100');
 
+const validation: Section = { title: 'Validation (docs/validation.md)' };
+
 /**
- * Validation settings from the environment. config/index.ts can spread `validationEnvShape` into its
- * schema and call `toValidationConfig`; each variable is documented in docs/validation.md.
+ * Validation settings from the environment. config/index.ts spreads `validationEnvShape` into its
+ * schema and calls `toValidationConfig`; each variable is declared here with its documentation
+ * (rendered into .env.example) and explained further in docs/validation.md.
  */
 export const validationEnvShape = {
-  VALIDATION_MIN_CONFIDENCE_SCORE: score.default(DEFAULT_THRESHOLDS.minConfidenceScore),
-  VALIDATION_SECURITY_THRESHOLD: score.default(DEFAULT_THRESHOLDS.securityThreshold),
-  VALIDATION_QUALITY_THRESHOLD: score.default(DEFAULT_THRESHOLDS.qualityThreshold),
-  VALIDATION_COMPLIANCE_THRESHOLD: score.default(DEFAULT_THRESHOLDS.complianceThreshold),
+  VALIDATION_MIN_CONFIDENCE_SCORE: score.prefault(String(DEFAULT_THRESHOLDS.minConfidenceScore)).meta({
+    section: validation,
+    doc: 'Verdict thresholds, scores 0–100: the verdict is "passed" only when every one is met.',
+  }),
+  VALIDATION_SECURITY_THRESHOLD: score
+    .prefault(String(DEFAULT_THRESHOLDS.securityThreshold))
+    .meta({ section: validation }),
+  VALIDATION_QUALITY_THRESHOLD: score
+    .prefault(String(DEFAULT_THRESHOLDS.qualityThreshold))
+    .meta({ section: validation }),
+  VALIDATION_COMPLIANCE_THRESHOLD: score
+    .prefault(String(DEFAULT_THRESHOLDS.complianceThreshold))
+    .meta({ section: validation }),
   VALIDATION_FRAMEWORKS: z
     .string()
-    .default(builtInFrameworks.join(','))
     .transform((value) =>
       value
         .split(',')
@@ -29,9 +41,16 @@ export const validationEnvShape = {
           z.enum(builtInFrameworks, { error: `must be a comma-separated subset of ${builtInFrameworks.join(', ')}` }),
         )
         .min(1),
-    ),
-  /** Path of the semgrep executable; empty means look it up on PATH. */
-  SEMGREP_PATH: z.string().min(1).optional(),
+    )
+    .prefault(builtInFrameworks.join(','))
+    .meta({
+      section: validation,
+      doc: `Compliance frameworks that apply, comma-separated subset of ${builtInFrameworks.join(',')}.`,
+    }),
+  SEMGREP_PATH: z.string().min(1).optional().meta({
+    section: validation,
+    doc: 'semgrep executable (PyPI `semgrep`); empty: looked up on PATH, and "not assessed" when absent.',
+  }),
 };
 
 export const validationEnvSchema = z.object(validationEnvShape);

@@ -1,6 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { createDatabase } from '../adapters/db/client';
-import { prepareSandbox } from '../adapters/sandbox';
+import { SandboxSelector } from '../adapters/sandbox';
 import { ObjectStore } from '../adapters/storage/s3';
 import { loadConfigOrExit } from '../config';
 import { createWorker } from './create-worker';
@@ -11,11 +11,13 @@ async function main() {
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const db = createDatabase(config.databaseUrl);
   const store = new ObjectStore(config.s3);
-  const sandbox = await prepareSandbox(config.sandbox);
+  // Chosen now (leftovers of dead workers removed); without isolation, each validation looks again.
+  const sandbox = new SandboxSelector(config.sandbox);
+  const choice = await sandbox.start();
   console.log(
-    sandbox.driver
-      ? `worker: layer 2 runs generated code in the ${sandbox.driver.name} sandbox (${sandbox.reaped} leftovers removed)`
-      : `worker: WARNING layer 2 is not assessed: ${sandbox.reason}`,
+    choice.driver
+      ? `worker: layer 2 runs generated code in the ${choice.driver.name} sandbox (${choice.reaped} leftovers removed)`
+      : `worker: WARNING layer 2 is not assessed: ${choice.reason}`,
   );
   try {
     const worker = await createWorker({
@@ -25,12 +27,8 @@ async function main() {
       db,
       store,
       llm: config.llm,
-      validation: {
-        semgrepPath: config.validation.semgrepPath,
-        // Without isolation at start, each validation looks again (an engine may have started since).
-        sandbox: () => (sandbox.driver ? Promise.resolve(sandbox) : prepareSandbox(config.sandbox)),
-        sandboxLimits: config.sandbox.limits,
-      },
+      sandbox,
+      validation: { semgrepPath: config.validation.semgrepPath },
     });
     console.log(`worker: polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
     await worker.run();

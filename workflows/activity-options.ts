@@ -3,10 +3,14 @@ import type { TaskType } from '../contracts/plan';
 
 // One place for the timeouts and retry policy of each kind of activity.
 
+// Every activity that can run longer than a few seconds heartbeats, with a heartbeat timeout of at most
+// 30 s: when its worker dies, Temporal retries it on another worker within that time, not at the end
+// of its start-to-close timeout.
+
 /** Planning: may call an LLM; retried with backoff, heartbeating. */
 export const agentActivity: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 };
 
@@ -26,9 +30,10 @@ export const taskActivity: Record<TaskType, ActivityOptions> = {
   doc: { ...agentActivity, startToCloseTimeout: '5 minutes', retry: { ...agentActivity.retry, maximumAttempts: 3 } },
 };
 
-/** Validation and packaging: CPU and object-storage work. */
+/** Packaging: object-storage work, heartbeating. */
 export const ioActivity: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
 };
 
@@ -43,6 +48,13 @@ const validationRetry: RetryPolicy = {
   initialInterval: '1s',
   backoffCoefficient: 2,
   nonRetryableErrorTypes: ['UnsafeOutputPath', 'ArtifactCorrupt', 'ArtifactConflict'],
+};
+
+/** The project's type-check (once per project: layer 1 reuses it), heartbeating. */
+export const typecheckActivity: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30s',
+  retry: { ...validationRetry, maximumAttempts: 10 },
 };
 
 /** Layer 1: compiler, ESLint, secrets, semgrep, dependency policy, LLM review. */

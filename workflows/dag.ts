@@ -1,6 +1,8 @@
 import type { PlannedTask } from '../contracts/plan';
 
-export type FailurePolicy = 'fail-fast' | 'continue';
+import type { FailurePolicy } from '../contracts/intent';
+
+export type { FailurePolicy };
 
 /** Where the scheduler runs its tasks, so fail-fast can cancel the ones still running. */
 export interface TaskScope {

@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DecisionInput, DecisionRecord } from '../contracts/decision';
+import type { CancelRequest } from '../contracts/intent';
 import type { IntentState } from '../contracts/state';
 
 // These names are the public contract ops teams type into the Web UI and the temporal CLI.
@@ -12,11 +13,6 @@ export const submitDecisionUpdate = defineUpdate<DecisionRecord, [DecisionInput]
 
 /** The intent as the workflow sees it now: status, tasks, validation, gate, capsule. */
 export const statusQuery = defineQuery<IntentState>('status');
-
-export interface CancelRequest {
-  requestedBy: string;
-  reason?: string;
-}
 
 /** Cancel the intent: running tasks and their activities are cancelled; no capsule is produced. */
 export const cancelIntentUpdate = defineUpdate<{ status: string }, [CancelRequest]>('cancelIntent');

@@ -10,24 +10,14 @@ import {
 import { RetryState } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { ArtifactRef } from '../contracts/artifacts';
-import type { Budget } from '../contracts/budget';
-import type { PlannedTask } from '../contracts/plan';
+import type { TaskInput } from '../contracts/workflow';
 import { readModelActivity, taskActivity } from './activity-options';
 import { failureMessage } from './failures';
 
 const { recordTask } = proxyLocalActivities<Activities>(readModelActivity);
 
-export interface TaskWorkflowInput {
-  intentId: string;
-  intentText: string;
-  projectName: string;
-  task: PlannedTask;
-  dependencies: ArtifactRef[];
-  budget?: Budget;
-}
-
 /** One task of an intent's plan: runs the agent for its type and returns a reference to what it produced. */
-export async function taskWorkflow(input: TaskWorkflowInput): Promise<ArtifactRef> {
+export async function taskWorkflow(input: TaskInput): Promise<ArtifactRef> {
   const { intentId, task } = input;
   const options = taskActivity[task.type];
   const { runAgent } = proxyActivities<Activities>(options);
@@ -35,14 +25,7 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<ArtifactRe
   await recordTask({ intentId, taskId: task.id, seq: 1, state: 'RUNNING' });
   try {
     const artifact = await runAgent.executeWithOptions({ ...options, summary: `${task.type} agent: ${task.id}` }, [
-      {
-        intentId,
-        intentText: input.intentText,
-        projectName: input.projectName,
-        task,
-        dependencies: input.dependencies,
-        budget: input.budget,
-      },
+      input,
     ]);
     await recordTask({
       intentId,

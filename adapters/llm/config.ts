@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import type { Budget } from '../../contracts/budget';
+import type { Section, Subsection } from '../../config/setting';
 
 /**
  * LLM provider settings from the environment. config/index.ts spreads `llmEnvShape` into its schema
- * and calls `toLlmConfig`; every variable is documented in .env.example and docs/llm.md.
+ * and calls `toLlmConfig`; each variable's documentation is declared here (config/setting.ts), rendered
+ * into .env.example, and explained further in docs/llm.md.
  */
 
 export const providerKinds = ['openai', 'azure', 'compatible'] as const;
@@ -68,40 +70,88 @@ const providerList = z
     ),
   );
 
+const llm: Section = { title: 'LLM providers, cache and budgets (docs/llm.md)' };
+const openai: Subsection = {
+  parent: llm,
+  note: ['OpenAI (LLM_PROVIDERS includes openai). OPENAI_BASE_URL only for a proxy in front of api.openai.com.'],
+};
+const azure: Subsection = {
+  parent: llm,
+  note: ['Azure OpenAI (LLM_PROVIDERS includes azure): the resource endpoint, its key and the deployment to call.'],
+};
+const compatible: Subsection = {
+  parent: llm,
+  note: [
+    'Any OpenAI-compatible server (LLM_PROVIDERS includes compatible): Ollama http://127.0.0.1:11434/v1,',
+    'vLLM http://127.0.0.1:8000/v1, llama.cpp http://127.0.0.1:8080/v1. The key is optional.',
+  ],
+};
+
 /** The LLM variables, merged into config/index.ts's environment schema. */
 export const llmEnvShape = {
-  LLM_PROVIDERS: providerList.default([]),
-  LLM_TIMEOUT: durationMs.default(120_000),
-  LLM_MAX_OUTPUT_TOKENS: int(16, 200_000).default(4096),
-  LLM_TEMPERATURE: z.coerce.number().min(0).max(2).default(0),
+  LLM_PROVIDERS: providerList.prefault('').meta({
+    section: llm,
+    doc: [
+      'Providers in failover order, comma-separated: openai, azure, compatible. Empty (or "offline"):',
+      'no LLM; the deterministic offline catalogue handles the intents it knows and refuses the rest.',
+    ],
+  }),
+  LLM_TIMEOUT: durationMs.prefault('120s').meta({
+    section: llm,
+    doc: 'One HTTP request to a provider may take this long before it counts as a (retryable) timeout.',
+  }),
+  LLM_MAX_OUTPUT_TOKENS: int(16, 200_000).prefault('4096').meta({
+    section: llm,
+    doc: 'Output-token ceiling of every call; also the worst case a budget reserves before each call.',
+  }),
+  LLM_TEMPERATURE: z.coerce.number().min(0).max(2).prefault('0').meta({ section: llm }),
   LLM_CACHE: z
     .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
     .transform((value) => ['true', '1', 'yes'].includes(value))
-    .default(true),
-  LLM_PRICES_FILE: z.string().min(1).optional(),
-  INTENT_BUDGET_TOKENS: int(0, 1_000_000_000).default(400_000),
-  INTENT_BUDGET_USD: z.coerce.number().min(0).optional(),
+    .prefault('true')
+    .meta({
+      section: llm,
+      doc: 'Reuse validated responses for identical (model, prompt, parameters), stored in PostgreSQL.',
+    }),
+  LLM_PRICES_FILE: z.string().min(1).optional().meta({
+    section: llm,
+    doc: 'JSON file adding to or overriding the built-in price table: {"models": {"name": {"input": 0.15, "output": 0.6}}} (USD per 1M tokens).',
+  }),
+  INTENT_BUDGET_TOKENS: int(0, 1_000_000_000).prefault('400000').meta({
+    section: llm,
+    doc: 'Default per-intent budget: tokens (0 = no token cap) and US dollars (unset = no money cap; needs priced models).',
+  }),
+  INTENT_BUDGET_USD: z.coerce.number().min(0).optional().meta({ section: llm }),
 
-  OPENAI_API_KEY: z.string().min(1).optional(),
-  OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
-  OPENAI_BASE_URL: httpUrl.optional(),
-  OPENAI_MAX_CONCURRENCY: int(1, 100).default(4),
-  OPENAI_REQUESTS_PER_MINUTE: int(0, 100_000).default(60),
+  OPENAI_API_KEY: z.string().min(1).optional().meta({ section: openai }),
+  OPENAI_MODEL: z.string().min(1).prefault('gpt-4o-mini').meta({ section: openai }),
+  OPENAI_BASE_URL: httpUrl.optional().meta({ section: openai }),
+  OPENAI_MAX_CONCURRENCY: int(1, 100).prefault('4').meta({
+    section: openai,
+    doc: 'Per worker process: requests in flight at once, and started per minute (0 = no limit).',
+  }),
+  OPENAI_REQUESTS_PER_MINUTE: int(0, 100_000).prefault('60').meta({ section: openai }),
 
-  AZURE_OPENAI_ENDPOINT: httpUrl.optional(),
-  AZURE_OPENAI_API_KEY: z.string().min(1).optional(),
-  AZURE_OPENAI_DEPLOYMENT: z.string().min(1).optional(),
-  AZURE_OPENAI_API_VERSION: z.string().min(1).default('2024-10-21'),
-  AZURE_OPENAI_MODEL: z.string().min(1).optional(),
-  AZURE_OPENAI_MAX_CONCURRENCY: int(1, 100).default(4),
-  AZURE_OPENAI_REQUESTS_PER_MINUTE: int(0, 100_000).default(60),
+  AZURE_OPENAI_ENDPOINT: httpUrl.optional().meta({ section: azure }),
+  AZURE_OPENAI_API_KEY: z.string().min(1).optional().meta({ section: azure }),
+  AZURE_OPENAI_DEPLOYMENT: z.string().min(1).optional().meta({ section: azure }),
+  AZURE_OPENAI_API_VERSION: z.string().min(1).prefault('2024-10-21').meta({ section: azure }),
+  AZURE_OPENAI_MODEL: z.string().min(1).optional().meta({
+    section: azure,
+    doc: "The model behind the deployment (e.g. gpt-4o-mini), for pricing; Azure's reported model is used when known.",
+  }),
+  AZURE_OPENAI_MAX_CONCURRENCY: int(1, 100).prefault('4').meta({ section: azure }),
+  AZURE_OPENAI_REQUESTS_PER_MINUTE: int(0, 100_000).prefault('60').meta({ section: azure }),
 
-  LLM_COMPATIBLE_BASE_URL: httpUrl.optional(),
-  LLM_COMPATIBLE_API_KEY: z.string().min(1).optional(),
-  LLM_COMPATIBLE_MODEL: z.string().min(1).optional(),
-  LLM_COMPATIBLE_RESPONSE_FORMAT: z.enum(responseFormats).default('json_schema'),
-  LLM_COMPATIBLE_MAX_CONCURRENCY: int(1, 100).default(1),
-  LLM_COMPATIBLE_REQUESTS_PER_MINUTE: int(0, 100_000).default(0),
+  LLM_COMPATIBLE_BASE_URL: httpUrl.optional().meta({ section: compatible }),
+  LLM_COMPATIBLE_API_KEY: z.string().min(1).optional().meta({ section: compatible }),
+  LLM_COMPATIBLE_MODEL: z.string().min(1).optional().meta({ section: compatible }),
+  LLM_COMPATIBLE_RESPONSE_FORMAT: z.enum(responseFormats).prefault('json_schema').meta({
+    section: compatible,
+    doc: 'How JSON is requested: json_schema (structured outputs), json_object (JSON mode) or none (prompt only).',
+  }),
+  LLM_COMPATIBLE_MAX_CONCURRENCY: int(1, 100).prefault('1').meta({ section: compatible }),
+  LLM_COMPATIBLE_REQUESTS_PER_MINUTE: int(0, 100_000).prefault('0').meta({ section: compatible }),
 };
 
 const llmEnvSchema = z.object(llmEnvShape);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Section } from '../../config/setting';
 import type { SandboxLimits } from '../../contracts/sandbox';
 
 const MiB = 1024 * 1024;
@@ -17,24 +18,41 @@ export const DEFAULT_LIMITS: SandboxLimits = {
   outputBytes: 1 * MiB,
 };
 
-/** Sandbox settings from the environment; config/index.ts spreads this into its schema. */
+const sandbox: Section = { title: 'Sandbox for layer 2 (docs/sandbox.md)' };
+
+/** Sandbox settings from the environment, declared with their documentation; config/index.ts spreads this into its schema. */
 export const sandboxEnvShape = {
   SANDBOX_DRIVER: z
     .enum(['auto', 'docker', 'bubblewrap', 'none'], { error: "must be 'auto', 'docker', 'bubblewrap' or 'none'" })
-    .default('auto'),
-  /** A standard image with the sandbox layout; unset: a local image built offline on first use. */
-  SANDBOX_IMAGE: z.string().min(1).optional(),
-  DOCKER_SOCKET: z.string().min(1).optional(),
-  BWRAP_PATH: z.string().min(1).optional(),
-  SANDBOX_TIMEOUT_MS: positive.default(DEFAULT_LIMITS.timeoutMs),
-  SANDBOX_MEMORY_MB: positive.default(DEFAULT_LIMITS.memoryBytes / MiB),
-  SANDBOX_PIDS: positive.default(DEFAULT_LIMITS.pids),
-  SANDBOX_CPUS: z.coerce.number().positive().default(DEFAULT_LIMITS.cpus),
-  SANDBOX_CPU_SECONDS: positive.default(DEFAULT_LIMITS.cpuSeconds),
-  SANDBOX_WORK_DIR_MB: positive.default(DEFAULT_LIMITS.workDirBytes / MiB),
-  SANDBOX_FILE_SIZE_MB: positive.default(DEFAULT_LIMITS.fileSizeBytes / MiB),
-  SANDBOX_OPEN_FILES: positive.default(DEFAULT_LIMITS.openFiles),
-  SANDBOX_OUTPUT_KB: positive.default(DEFAULT_LIMITS.outputBytes / 1024),
+    .prefault('auto')
+    .meta({
+      section: sandbox,
+      doc: 'auto: Docker when an engine answers, else bubblewrap; none: layer 2 is "not assessed" (code never runs unisolated).',
+    }),
+  SANDBOX_IMAGE: z.string().min(1).optional().meta({
+    section: sandbox,
+    doc: 'A standard image with the sandbox layout (deploy/sandbox.Dockerfile); empty: built locally, offline, on first use.',
+  }),
+  DOCKER_SOCKET: z.string().min(1).optional().meta({
+    section: sandbox,
+    doc: 'Docker engine socket (default /var/run/docker.sock) and bwrap executable (default: on PATH).',
+  }),
+  BWRAP_PATH: z.string().min(1).optional().meta({ section: sandbox }),
+  SANDBOX_TIMEOUT_MS: positive.prefault(String(DEFAULT_LIMITS.timeoutMs)).meta({
+    section: sandbox,
+    doc: [
+      'Limits of one run: wall clock, memory of the whole run, processes+threads, CPU share and CPU seconds,',
+      'work dir and /tmp size, largest file, open files, output per step.',
+    ],
+  }),
+  SANDBOX_MEMORY_MB: positive.prefault(String(DEFAULT_LIMITS.memoryBytes / MiB)).meta({ section: sandbox }),
+  SANDBOX_PIDS: positive.prefault(String(DEFAULT_LIMITS.pids)).meta({ section: sandbox }),
+  SANDBOX_CPUS: z.coerce.number().positive().prefault(String(DEFAULT_LIMITS.cpus)).meta({ section: sandbox }),
+  SANDBOX_CPU_SECONDS: positive.prefault(String(DEFAULT_LIMITS.cpuSeconds)).meta({ section: sandbox }),
+  SANDBOX_WORK_DIR_MB: positive.prefault(String(DEFAULT_LIMITS.workDirBytes / MiB)).meta({ section: sandbox }),
+  SANDBOX_FILE_SIZE_MB: positive.prefault(String(DEFAULT_LIMITS.fileSizeBytes / MiB)).meta({ section: sandbox }),
+  SANDBOX_OPEN_FILES: positive.prefault(String(DEFAULT_LIMITS.openFiles)).meta({ section: sandbox }),
+  SANDBOX_OUTPUT_KB: positive.prefault(String(DEFAULT_LIMITS.outputBytes / 1024)).meta({ section: sandbox }),
 };
 
 type SandboxEnv = z.infer<z.ZodObject<typeof sandboxEnvShape>>;

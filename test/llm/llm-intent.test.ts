@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { summariseUsage } from '../../adapters/llm';
 import type { Plan } from '../../contracts/plan';
-import { planKey } from '../../activities/planning';
+import { planKey } from '../../adapters/storage/artifacts';
 import { call } from '../support/api';
 import { ExecutionCounter } from '../support/counting';
 import { ScriptedLlm } from '../support/scripted-llm';

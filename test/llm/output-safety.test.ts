@@ -1,7 +1,7 @@
-import { assertSafePath, unsafePathReason } from '../../activities/artifacts';
-import { agentFor } from '../../activities/agents/agent-factory';
-import { OUTPUT_POLICIES, outputProblems } from '../../activities/agents/output-policy';
-import { intentBlock } from '../../activities/agents/prompt-templates';
+import { assertSafePath, unsafePathReason } from '../../adapters/storage/artifacts';
+import { agentFor } from '../../agents/llm/agent-factory';
+import { OUTPUT_POLICIES, outputProblems } from '../../agents/llm/output-policy';
+import { intentBlock } from '../../agents/prompts';
 
 // LLM output is untrusted input: paths, file types, sizes and dependencies are checked before anything is stored.
 

@@ -5,7 +5,7 @@ import { runInSandbox } from '../../adapters/sandbox/session';
 import { infiniteLoopProject, limitsFor } from './projects';
 
 // A worker that is killed mid-run (abuse case 14): starts a long infinite-loop run and prints
-// `started {id, hostUid, pid}` once the test step begins; the test then SIGKILLs this process.
+// `started {id, hostUid, stepHostUid, pid}` once the test step begins; the test then SIGKILLs this process.
 // Run as `node --import tsx test/sandbox/crash-worker.ts docker|bubblewrap [timeoutMs]`, so the pid is the worker's own.
 
 const inner: SandboxDriver = process.argv[2] === 'docker' ? new DockerSandbox() : new BubblewrapSandbox();
@@ -22,7 +22,7 @@ void runInSandbox(driver, {
   limits: limitsFor({ timeoutMs: Number(process.argv[3] ?? 120_000) }),
   onStep: (step) => {
     if (step !== 'test') return;
-    const info = { id: launched?.id, hostUid: launched?.hostUid, pid: process.pid };
+    const info = { id: launched?.id, hostUid: launched?.hostUid, stepHostUid: launched?.stepHostUid, pid: process.pid };
     process.stdout.write(`started ${JSON.stringify(info)}\n`);
   },
 }).then(

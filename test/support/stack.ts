@@ -8,8 +8,10 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { createDatabase, type Database } from '../../adapters/db/client';
+import { SandboxSelector } from '../../adapters/sandbox';
 import { ObjectStore } from '../../adapters/storage/s3';
 import { createApp } from '../../api/app';
+import { listen } from '../../api/listen';
 import { loadConfig, type Config } from '../../config';
 import { createWorker, type CreateWorkerOptions } from '../../workers/create-worker';
 
@@ -30,8 +32,7 @@ export async function openStack(name: string, configure: (config: Config) => Con
   const store = new ObjectStore(config.s3);
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const server = createApp({ config, db, temporal, store }).listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
+  const server = await listen(createApp({ config, db, temporal, store }), 0, '127.0.0.1');
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
   return {
     config,
@@ -62,10 +63,15 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** Starts a real worker for the stack's task queue, running in the background until stop(). */
+/**
+ * Starts a real worker for the stack's task queue, running in the background until stop(). LLM and
+ * sandbox settings are the stack's config unless given; the sandbox is chosen on first use.
+ */
 export async function startWorker(
   stack: TestStack,
-  options: Pick<CreateWorkerOptions, 'wrapActivities' | 'shutdownGraceTime' | 'planner' | 'llm'> = {},
+  options: Partial<
+    Pick<CreateWorkerOptions, 'wrapActivities' | 'shutdownGraceTime' | 'planner' | 'llm' | 'sandbox'>
+  > = {},
 ): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: stack.config.temporal.address });
   const worker = await createWorker({
@@ -76,6 +82,8 @@ export async function startWorker(
     store: stack.store,
     workflowBundle: await workflowBundle(),
     ...options,
+    llm: options.llm ?? stack.config.llm,
+    sandbox: options.sandbox ?? new SandboxSelector(stack.config.sandbox),
   });
   const running = worker.run();
   return {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { storeTaskFiles } from '../../activities/artifacts';
-import { createValidationActivities } from '../../activities/validation';
-import { BubblewrapSandbox, type SandboxChoice } from '../../adapters/sandbox';
+import { storeTaskFiles } from '../../adapters/storage/artifacts';
+import { createValidationActivities } from '../../activities/validate';
+import { BubblewrapSandbox, DEFAULT_LIMITS, SandboxSelector, type SandboxChoice } from '../../adapters/sandbox';
 import {
   ComplianceReport,
   StaticReport,
@@ -205,7 +205,11 @@ test('layer 2 without isolation is not assessed and looks again next time; a dri
   const artifacts = [await storeTaskFiles(stack.store, intentId, 'module', cleanFiles)];
   const answers: SandboxChoice[] = [{ reason: 'no isolation available (test)' }, { driver: new BubblewrapSandbox() }];
   let asked = 0;
-  const activities = createValidationActivities(stack.store, { sandbox: async () => answers[Math.min(asked++, 1)]! });
+  const sandbox = new SandboxSelector(
+    { driver: 'auto', limits: DEFAULT_LIMITS },
+    async () => answers[Math.min(asked++, 1)]!,
+  );
+  const activities = createValidationActivities(stack.store, { sandbox });
   const input = { intentId, artifacts };
 
   expect(await runIn(new MockActivityEnvironment(), activities.dynamicValidation, input)).toEqual({

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { NotCovered, Severity } from '../../contracts/validation';
+import { builtInFrameworks, NotCovered, Severity } from '../../contracts/validation';
 
-export const builtInFrameworks = ['SOC2', 'GDPR', 'HIPAA', 'ISO27001'] as const;
-export type BuiltInFramework = (typeof builtInFrameworks)[number];
+export { builtInFrameworks, type BuiltInFramework } from '../../contracts/validation';
 
 const ruleId = z.string().regex(/^[a-z0-9][a-z0-9.-]{0,79}$/, 'must be lowercase letters, digits, dots and dashes');
 const controlId = z.string().min(1).max(64);

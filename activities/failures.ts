@@ -1,0 +1,22 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { ArtifactError } from '../adapters/storage/artifacts';
+import type { Refusal } from '../agents/refusal';
+
+/** A planner's or agent's refusal (outside the offline catalogue, no LLM configured) fails the activity for good. */
+export const refusalFailure = (refusal: Refusal) => ApplicationFailure.nonRetryable(refusal.reason, refusal.type);
+
+/** An artifact no retry can fix (unsafe path, corrupt, clashing) fails the activity for good, with its type. */
+export function artifactFailure(error: unknown): unknown {
+  return error instanceof ArtifactError ? ApplicationFailure.nonRetryable(error.message, error.type) : error;
+}
+
+/** The activity, with artifact errors turned into non-retryable failures (see artifactFailure). */
+export function failingArtifacts<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await fn(...args);
+    } catch (error) {
+      throw artifactFailure(error);
+    }
+  };
+}

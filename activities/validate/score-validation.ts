@@ -1,0 +1,88 @@
+import { reportKeys } from '../../adapters/storage/artifacts';
+import type { ObjectStore } from '../../adapters/storage/s3';
+import {
+  ComplianceReport,
+  DynamicReport,
+  StaticReport,
+  type ComplianceSummary,
+  type DynamicSummary,
+  type LayerFailure,
+  type StaticReviewSummary,
+  type Thresholds,
+  type ValidationScoreSummary,
+} from '../../contracts/validation';
+import { countBySeverity } from '../../validation/findings';
+import { buildValidationReport } from '../../validation/report';
+import { toSarif } from '../../validation/sarif';
+import { DEFAULT_THRESHOLDS } from '../../validation/scoring';
+
+export interface ScoreValidationInput {
+  intentId: string;
+  /** The static review's summary, or why it could not run (the workflow catches the activity's failure). */
+  static: StaticReviewSummary | LayerFailure;
+  compliance: ComplianceSummary | LayerFailure;
+  /** Layer 2; absent for intents started before it existed. */
+  dynamic?: DynamicSummary | LayerFailure;
+  /** Fixed at submission, like the rest of the intent's policy. */
+  thresholds?: Partial<Thresholds>;
+}
+
+const MAX_TOP_RECOMMENDATIONS = 3;
+
+/** Combines the layers into scores, a verdict and recommendations; stores the JSON report and SARIF. */
+export async function scoreValidation(
+  store: ObjectStore,
+  input: ScoreValidationInput,
+): Promise<ValidationScoreSummary> {
+  const keys = reportKeys(input.intentId);
+  const staticReport =
+    input.static.status === 'assessed' ? StaticReport.parse(await store.getJson(input.static.reportKey)) : input.static;
+  const complianceReport =
+    input.compliance.status === 'assessed'
+      ? ComplianceReport.parse(await store.getJson(input.compliance.reportKey))
+      : input.compliance;
+  const dynamicReport =
+    input.dynamic?.status === 'assessed'
+      ? DynamicReport.parse(await store.getJson(input.dynamic.reportKey))
+      : input.dynamic;
+  const thresholds = { ...DEFAULT_THRESHOLDS, ...input.thresholds };
+
+  const report = buildValidationReport({
+    intentId: input.intentId,
+    static: staticReport,
+    compliance: complianceReport,
+    dynamic: dynamicReport,
+    thresholds,
+    reportKeys: {
+      static: input.static.status === 'assessed' ? input.static.reportKey : undefined,
+      compliance: input.compliance.status === 'assessed' ? input.compliance.reportKey : undefined,
+      dynamic: input.dynamic?.status === 'assessed' ? input.dynamic.reportKey : undefined,
+      sarif: keys.sarif,
+    },
+  });
+  const sarif = toSarif({
+    static: 'layer' in staticReport ? staticReport : undefined,
+    compliance: 'layer' in complianceReport ? complianceReport : undefined,
+    dynamic: dynamicReport && 'layer' in dynamicReport ? dynamicReport : undefined,
+    notAssessed: [
+      ...(dynamicReport && !('layer' in dynamicReport)
+        ? [{ layer: 'dynamic' as const, reason: dynamicReport.reason }]
+        : []),
+      ...('layer' in staticReport ? [] : [{ layer: 'static' as const, reason: staticReport.reason }]),
+      ...('layer' in complianceReport ? [] : [{ layer: 'compliance' as const, reason: complianceReport.reason }]),
+    ],
+  });
+  await store.put(keys.sarif, JSON.stringify(sarif, null, 2), { 'Content-Type': 'application/sarif+json' });
+  await store.putJson(keys.validation, report);
+  return {
+    verdict: report.verdict.status,
+    reasons: report.verdict.reasons.slice(0, 5),
+    scores: report.scores,
+    counts: countBySeverity(report.findings),
+    reportKey: keys.validation,
+    sarifKey: keys.sarif,
+    topRecommendations: report.recommendations
+      .slice(0, MAX_TOP_RECOMMENDATIONS)
+      .map((r) => `${r.severity}: ${r.title}`),
+  };
+}

@@ -1,0 +1,116 @@
+import { builtinModules } from 'node:module';
+import { posix } from 'node:path';
+import ts from 'typescript';
+import type { TaskType } from '../../contracts/plan';
+import { unsafePathReason } from '../../adapters/storage/artifacts';
+import curated from '../curated-dependencies.json';
+import type { GeneratedFile } from '../generated-file';
+
+/** What one agent may write. LLM output is untrusted input: anything else is refused with the reason. */
+export interface OutputPolicy {
+  extensions: readonly string[];
+  /** Whole file names allowed regardless of extension (Dockerfile…). */
+  names: readonly string[];
+  maxFiles: number;
+  maxFileBytes: number;
+  maxTotalBytes: number;
+}
+
+const CODE = ['.ts', '.json', '.md'];
+const base = { names: [] as string[], maxFiles: 20, maxFileBytes: 100_000, maxTotalBytes: 400_000 };
+
+export const OUTPUT_POLICIES: Record<TaskType, OutputPolicy> = {
+  codegen: { ...base, extensions: CODE },
+  test: { ...base, extensions: ['.ts', '.json'] },
+  infra: {
+    ...base,
+    extensions: ['.yaml', '.yml', '.json', '.md', '.sh', '.ts'],
+    names: ['Dockerfile', '.dockerignore'],
+  },
+  analyze: { ...base, extensions: ['.md', '.json'], maxFiles: 10 },
+  doc: { ...base, extensions: ['.md'], maxFiles: 10 },
+};
+
+export const CURATED_PACKAGES = new Set([
+  ...Object.keys(curated.dependencies),
+  ...Object.keys(curated.devDependencies),
+]);
+const BUILTINS = new Set(builtinModules);
+
+/** Marks a problem as an unsafe path, so the final failure can say so (type UnsafeOutputPath). */
+export const UNSAFE_PATH = 'unsafe path';
+
+/**
+ * Every reason the files break the policy: count, paths, file types, sizes, files that belong to
+ * other tasks, and imports or package.json dependencies outside Node built-ins and the curated set.
+ */
+export function outputProblems(
+  files: GeneratedFile[],
+  policy: OutputPolicy,
+  takenPaths: ReadonlySet<string> = new Set(),
+): string[] {
+  const problems: string[] = [];
+  if (files.length === 0) problems.push('no files: produce at least one file');
+  if (files.length > policy.maxFiles) problems.push(`${files.length} files; at most ${policy.maxFiles} are allowed`);
+  const seen = new Set<string>();
+  let total = 0;
+  for (const file of files) {
+    const label = JSON.stringify(file.path);
+    const unsafe = unsafePathReason(file.path);
+    if (unsafe) {
+      problems.push(`${UNSAFE_PATH} ${label}: ${unsafe}`);
+      continue;
+    }
+    if (seen.has(file.path)) problems.push(`${label} appears twice`);
+    seen.add(file.path);
+    if (takenPaths.has(file.path)) problems.push(`${label} belongs to a dependency's output; do not rewrite it`);
+    const name = posix.basename(file.path);
+    if (!policy.names.includes(name) && !policy.extensions.includes(posix.extname(name))) {
+      problems.push(
+        `${label}: file type not allowed for this task (allowed: ${[...policy.extensions, ...policy.names].join(', ')})`,
+      );
+    }
+    const bytes = Buffer.byteLength(file.content, 'utf8');
+    total += bytes;
+    if (bytes > policy.maxFileBytes)
+      problems.push(`${label} is ${bytes} bytes; at most ${policy.maxFileBytes} per file`);
+    problems.push(...dependencyProblems(file));
+  }
+  if (total > policy.maxTotalBytes) problems.push(`${total} bytes in all; at most ${policy.maxTotalBytes}`);
+  return problems;
+}
+
+function dependencyProblems(file: GeneratedFile): string[] {
+  const label = JSON.stringify(file.path);
+  if (/\.(ts|tsx|js|mjs|cjs)$/.test(file.path)) {
+    const { importedFiles } = ts.preProcessFile(file.content, true, true);
+    return importedFiles
+      .map((imported) => imported.fileName)
+      .filter((name) => !name.startsWith('.') && !isBuiltin(name) && !CURATED_PACKAGES.has(packageOf(name)))
+      .map(
+        (name) =>
+          `${label} imports ${JSON.stringify(name)}, which is not available: use Node built-ins or relative modules`,
+      );
+  }
+  if (posix.basename(file.path) === 'package.json') {
+    let manifest: Record<string, unknown>;
+    try {
+      manifest = JSON.parse(file.content) as Record<string, unknown>;
+    } catch {
+      return [`${label} is not valid JSON`];
+    }
+    return ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'].flatMap((field) =>
+      Object.keys((manifest[field] ?? {}) as object)
+        .filter((name) => !CURATED_PACKAGES.has(name))
+        .map(
+          (name) =>
+            `${label} lists ${field} ${JSON.stringify(name)}, which is not in the curated set (${[...CURATED_PACKAGES].join(', ')})`,
+        ),
+    );
+  }
+  return [];
+}
+
+const isBuiltin = (name: string) => name.startsWith('node:') || BUILTINS.has(name.split('/')[0]!);
+const packageOf = (name: string) =>
+  name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]!;

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import type { LlmGateway } from '../../adapters/llm';
+import type { Budget } from '../../contracts/budget';
+import { taskTypes, type Plan } from '../../contracts/plan';
+import { intentBlock, loadPromptSet, render, systemMessage } from '../prompts';
+import { planProblems } from './plan-validation';
+
+/** The plan as the LLM must write it; the refinement's problems are what the repair round feeds back. */
+export function planDraftSchema(maxTasks: number) {
+  return z
+    .object({
+      projectName: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be lowercase words joined by dashes (max 40)'),
+      tasks: z.array(
+        z.object({
+          id: z.string(),
+          type: z.enum(taskTypes),
+          description: z.string().trim().min(1).max(2000),
+          dependencies: z.array(z.string()),
+          priority: z.number().int().min(0).max(100),
+          outputs: z.array(z.string()).max(20),
+        }),
+      ),
+    })
+    .superRefine((plan, ctx) => {
+      for (const message of planProblems(plan.tasks, maxTasks))
+        ctx.addIssue({ code: 'custom', path: ['tasks'], message });
+    });
+}
+
+export interface LlmPlanInput {
+  intentId: string;
+  text: string;
+  budget: Budget;
+  maxTasks: number;
+  signal?: AbortSignal;
+}
+
+/** Intent text → validated, normalised plan, through the configured providers (one repair round). */
+export async function planWithLlm(gateway: LlmGateway, input: LlmPlanInput): Promise<Plan> {
+  const prompts = loadPromptSet('planner');
+  const values = { intent: intentBlock(input.text), maxTasks: String(input.maxTasks) };
+  const result = await gateway.completeStructured({
+    intentId: input.intentId,
+    purpose: 'plan',
+    schemaName: 'plan',
+    schema: planDraftSchema(input.maxTasks),
+    messages: [
+      { role: 'system', content: systemMessage(prompts, values) },
+      { role: 'user', content: render(prompts.task, values) },
+    ],
+    budget: input.budget,
+    signal: input.signal,
+  });
+  return {
+    planner: `llm ${result.provider}/${result.model}, prompt planner/${prompts.version}`,
+    projectName: result.value.projectName,
+    mode: 'llm',
+    usage: result.usage,
+    tasks: result.value.tasks.map((task) => ({
+      id: task.id,
+      type: task.type,
+      description: task.description,
+      dependencies: [...new Set(task.dependencies)],
+      priority: task.priority,
+      metadata: { outputs: task.outputs },
+    })),
+  };
+}

@@ -1,0 +1,70 @@
+import type { Duration } from '@temporalio/common';
+import type { ArtifactRef, CapsuleRef } from './artifacts';
+import type { Budget } from './budget';
+import type { FailurePolicy, IntentStatus } from './intent';
+import type { PlannedTask } from './plan';
+import type { BuiltInFramework, Thresholds } from './validation';
+
+// The typed inputs and outputs of the workflows and of the activities they call: the API starts
+// workflows with these, workflows pass them to activities, so a changed field breaks the build.
+
+/** Fixed at submission, so a policy change never alters a running intent. */
+export interface IntentPolicy {
+  gateTimeout: Duration;
+  autoApprove: boolean;
+  maxConcurrency: number;
+  /** The most tasks a plan may have: the planner is asked for no more, and a larger plan fails the intent. */
+  maxPlanTasks: number;
+  failurePolicy: FailurePolicy;
+  /** LLM spend cap for the whole intent; checked before every LLM activity, and by the ledger.
+   *  Absent in intents started before budgets existed: those run unlimited, as they were submitted. */
+  budget?: Budget;
+  /** Score thresholds and the compliance frameworks that apply (absent before validation layers existed). */
+  validation?: { thresholds: Thresholds; frameworks: BuiltInFramework[] };
+}
+
+/** `intentWorkflow`'s one argument. */
+export interface IntentWorkflowInput {
+  intentId: string;
+  text: string;
+  tenant: string;
+  policy: IntentPolicy;
+}
+
+/** How an intent ended. */
+export interface IntentOutcome {
+  status: IntentStatus;
+  reason?: string;
+  capsule?: CapsuleRef;
+}
+
+/** `parseIntent`: intent text → plan. */
+export interface ParseIntentInput {
+  intentId: string;
+  text: string;
+  /** The intent's budget (from the workflow's policy); the worker's default when absent. */
+  budget?: Budget;
+  /** The intent's plan-size limit; the planner's own default when absent (intents started before it existed). */
+  maxTasks?: number;
+}
+
+/** One task of a plan: `taskWorkflow`'s argument and, unchanged, its `runAgent` activity's. */
+export interface TaskInput {
+  intentId: string;
+  intentText: string;
+  projectName: string;
+  task: PlannedTask;
+  /** Outputs of the task's dependencies, by reference. */
+  dependencies: ArtifactRef[];
+  /** The intent's budget (from the workflow's policy); the worker's default when absent. */
+  budget?: Budget;
+}
+
+/**
+ * The task queue of the validation workers that serve an orchestration task queue. Derived, so
+ * workflows, workers and tests agree without configuration; scale validation out by starting more
+ * workers on it.
+ */
+export function validationTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-validation`;
+}

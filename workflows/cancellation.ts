@@ -1,0 +1,40 @@
+import { ApplicationFailure, type CancellationScope, setHandler } from '@temporalio/workflow';
+import { terminalStatuses, type CancelRequest } from '../contracts/intent';
+import { cancelIntentUpdate } from './messages';
+import type { IntentProgress } from './progress';
+
+/**
+ * Accepts the `cancelIntent` update while the intent can still be stopped: it cancels `body`
+ * (everything the intent does) and remembers who asked and why, for the read model and audit trail.
+ */
+export class CancelRequests {
+  private request: CancelRequest | undefined;
+
+  constructor(progress: IntentProgress, body: CancellationScope) {
+    setHandler(
+      cancelIntentUpdate,
+      (request) => {
+        this.request = request;
+        body.cancel();
+        return { status: progress.state.status };
+      },
+      {
+        validator: (_request) => {
+          const { status } = progress.state;
+          if (terminalStatuses.includes(status) || status === 'PACKAGING' || this.request) {
+            throw ApplicationFailure.nonRetryable(
+              `intent is ${this.request ? 'already being cancelled' : status}; it can no longer be cancelled`,
+              'NotCancellable',
+            );
+          }
+        },
+      },
+    );
+  }
+
+  /** Who cancelled and why, as the read model and audit trail record it. */
+  describe(): { by: string; reason: string } {
+    const by = this.request?.requestedBy ?? 'Temporal cancel request';
+    return { by, reason: `cancelled by ${by}${this.request?.reason ? `: ${this.request.reason}` : ''}` };
+  }
+}
