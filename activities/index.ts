@@ -23,9 +23,18 @@ export interface ActivityDependencies {
   llm: LlmConfig;
   /** Layer 2's sandbox: a SandboxSelector over the worker's sandbox config (adapters/sandbox/selection.ts). */
   sandbox: SandboxProvider;
-  /** semgrep location, dependency policy and LLM reviewer for the validation layers. */
+  /** semgrep location, dependency policy, LLM reviewer and thread pool for the validation layers. */
   validation?: Omit<ValidationActivityOptions, 'sandbox'>;
 }
+
+/** The activities validation workers serve, on their own task queue (contracts/workflow.ts validationTaskQueue). */
+export const VALIDATION_ACTIVITIES = [
+  'validateProject',
+  'staticReview',
+  'complianceReview',
+  'dynamicValidation',
+  'scoreValidation',
+] as const satisfies readonly (keyof Activities)[];
 
 /**
  * Every activity the workers register, built over real adapters (tests pass test settings, not mocks).

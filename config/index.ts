@@ -34,6 +34,7 @@ const s3: Section = { title: 'S3-compatible object storage (artifacts and capsul
 const api: Section = { title: 'REST API' };
 const gate: Section = { title: 'Human gate' };
 const taskGraph: Section = { title: 'Task graph' };
+const workers: Section = { title: 'Workers' };
 
 export const envSchema = z.object({
   QLP_DATA_DIR: z.string().min(1).prefault('.data').meta({
@@ -146,6 +147,28 @@ export const envSchema = z.object({
     ],
   }),
 
+  WORKER_ROLES: z
+    .string()
+    .transform((value) => value.split(',').map((role) => role.trim()))
+    .pipe(
+      z
+        .array(z.enum(['orchestration', 'validation'], { error: "each role must be 'orchestration' or 'validation'" }))
+        .min(1),
+    )
+    .prefault('orchestration,validation')
+    .meta({
+      section: workers,
+      doc: [
+        'What `npm run worker` hosts. orchestration: the workflows, planning, agents, packaging (task queue',
+        'TEMPORAL_TASK_QUEUE); validation: type-check and layers 1–3 (task queue <TEMPORAL_TASK_QUEUE>-validation).',
+        'Both in one process for a single machine; in production, scale validation with more workers of that role.',
+      ],
+    }),
+  VALIDATION_THREADS: z.coerce.number().int().min(1).max(64).optional().meta({
+    section: workers,
+    doc: "Threads for validation's CPU-heavy checks (compiler, linter, compliance) on a validation worker. Default: one per CPU.",
+  }),
+
   // LLM providers, cache and budgets (adapters/llm/config.ts, docs/llm.md).
   ...llmEnvShape,
 
@@ -189,6 +212,8 @@ export interface Config {
   sandbox: SandboxConfig;
   /** How an intent's task graph runs; fixed per intent when it is submitted. */
   dag: { maxConcurrency: number; maxPlanTasks: number; failurePolicy: FailurePolicy };
+  /** What this worker process hosts, and the validation thread pool's size (default: one per CPU). */
+  worker: { roles: ('orchestration' | 'validation')[]; validationThreads?: number };
 }
 
 export class ConfigError extends Error {
@@ -246,6 +271,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     validation: toValidationConfig(e),
     sandbox: toSandboxConfig(e),
     dag: { maxConcurrency: e.MAX_TASK_CONCURRENCY, maxPlanTasks: e.MAX_PLAN_TASKS, failurePolicy: e.FAILURE_POLICY },
+    worker: { roles: [...new Set(e.WORKER_ROLES)], validationThreads: e.VALIDATION_THREADS },
   };
 }
 

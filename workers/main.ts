@@ -3,34 +3,44 @@ import { createDatabase } from '../adapters/db/client';
 import { SandboxSelector } from '../adapters/sandbox';
 import { ObjectStore } from '../adapters/storage/s3';
 import { loadConfigOrExit } from '../config';
+import { validationTaskQueue } from '../contracts/workflow';
 import { createWorker } from './create-worker';
 
-/** The worker process: runs until SIGINT/SIGTERM, then drains in-flight work and exits. */
+/** The worker process (WORKER_ROLES): runs until SIGINT/SIGTERM (the SDK's runtime drains its workers), then exits. */
 async function main() {
   const config = loadConfigOrExit();
+  const { roles, validationThreads } = config.worker;
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const db = createDatabase(config.databaseUrl);
   const store = new ObjectStore(config.s3);
-  // Chosen now (leftovers of dead workers removed); without isolation, each validation looks again.
   const sandbox = new SandboxSelector(config.sandbox);
-  const choice = await sandbox.start();
-  console.log(
-    choice.driver
-      ? `worker: layer 2 runs generated code in the ${choice.driver.name} sandbox (${choice.reaped} leftovers removed)`
-      : `worker: WARNING layer 2 is not assessed: ${choice.reason}`,
-  );
+  if (roles.includes('validation')) {
+    // Chosen now (leftovers of dead workers removed); without isolation, each validation looks again.
+    const choice = await sandbox.start();
+    console.log(
+      choice.driver
+        ? `worker: layer 2 runs generated code in the ${choice.driver.name} sandbox (${choice.reaped} leftovers removed)`
+        : `worker: WARNING layer 2 is not assessed: ${choice.reason}`,
+    );
+  }
   try {
     const worker = await createWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
+      roles,
+      validationThreads,
       db,
       store,
       llm: config.llm,
       sandbox,
       validation: { semgrepPath: config.validation.semgrepPath },
     });
-    console.log(`worker: polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
+    const queues = [
+      roles.includes('orchestration') && `"${config.temporal.taskQueue}" (orchestration)`,
+      roles.includes('validation') && `"${validationTaskQueue(config.temporal.taskQueue)}" (validation)`,
+    ].filter(Boolean);
+    console.log(`worker: polling ${queues.join(' and ')} on ${config.temporal.address}`);
     await worker.run();
   } finally {
     await db.$disconnect();

@@ -2,8 +2,8 @@ import { reportKeys } from '../../adapters/storage/artifacts';
 import type { ObjectStore } from '../../adapters/storage/s3';
 import type { ComplianceSummary } from '../../contracts/validation';
 import { parseCustomRules } from '../../validation/compliance/custom-rules';
-import { runCompliance } from '../../validation/compliance/engine';
 import type { BuiltInFramework, CustomRulesFile } from '../../validation/compliance/schema';
+import type { ProjectAnalysis } from './analysis';
 import { withHeartbeat } from './heartbeat';
 import { loadProject, type ValidationInput } from './load-project';
 
@@ -17,16 +17,20 @@ export interface ComplianceReviewInput extends ValidationInput {
 const MAX_FAILED_CONTROLS = 20;
 
 /** Layer 3: evaluates the selected rule packs and tenant rules, stores the report, returns per-framework counts. */
-export async function complianceReview(store: ObjectStore, input: ComplianceReviewInput): Promise<ComplianceSummary> {
+export async function complianceReview(
+  store: ObjectStore,
+  analysis: ProjectAnalysis,
+  input: ComplianceReviewInput,
+): Promise<ComplianceSummary> {
   return withHeartbeat(async (setPhase) => {
     setPhase('loading project');
     const project = await loadProject(store, input.artifacts);
     const custom = input.customRulesKey ? await loadCustomRules(store, input.customRulesKey) : {};
-    const report = await runCompliance(
-      project,
-      { intentId: input.intentId },
-      { frameworks: input.frameworks, ...custom, onProgress: setPhase },
-    );
+    setPhase('rule packs');
+    const report = await analysis.complianceReport(project, input.intentId, {
+      frameworks: input.frameworks,
+      ...custom,
+    });
     const reportKey = reportKeys(input.intentId).compliance;
     setPhase('storing report');
     await store.putJson(reportKey, report);

@@ -4,6 +4,7 @@ import type { SandboxLimits } from '../../contracts/sandbox';
 import type { DependencyPolicy } from '../../validation/static/dependencies';
 import type { LlmReviewer } from '../../validation/static/llm-review';
 import { failingArtifacts } from '../failures';
+import { INLINE, ProjectAnalysis, type ValidationPool } from './analysis';
 import { complianceReview, type ComplianceReviewInput } from './compliance-review';
 import { dynamicValidation, type DynamicValidationInput } from './dynamic-validation';
 import { scoreValidation, type ScoreValidationInput } from './score-validation';
@@ -28,21 +29,24 @@ export interface ValidationActivityOptions {
   sandbox?: SandboxProvider;
   /** Limits of each layer-2 run; default: the sandbox's. */
   sandboxLimits?: SandboxLimits;
+  /** Where the CPU-heavy checks run: the validation worker's thread pool; inline when absent (unit tests). */
+  pool?: ValidationPool;
 }
 
 /** Validation layers as activities: each reads the project from S3, writes its report there, returns a summary. */
 export function createValidationActivities(store: ObjectStore, options: ValidationActivityOptions = {}) {
-  const staticOptions = {
-    llmReviewer: options.llmReviewer,
+  const analysis = new ProjectAnalysis(options.pool ?? INLINE, {
     dependencyPolicy: options.dependencyPolicy,
     semgrep: options.semgrepPath ? { executable: options.semgrepPath } : {},
-  };
+  });
   const sandbox = options.sandbox ?? NO_SANDBOX;
   const dynamic = { sandbox, limits: options.sandboxLimits ?? sandbox.limits };
   return {
-    validateProject: failingArtifacts((input: ValidateProjectInput) => validateProject(store, input)),
-    staticReview: failingArtifacts((input: StaticReviewInput) => staticReview(store, staticOptions, input)),
-    complianceReview: failingArtifacts((input: ComplianceReviewInput) => complianceReview(store, input)),
+    validateProject: failingArtifacts((input: ValidateProjectInput) => validateProject(store, analysis, input)),
+    staticReview: failingArtifacts((input: StaticReviewInput) =>
+      staticReview(store, analysis, options.llmReviewer, input),
+    ),
+    complianceReview: failingArtifacts((input: ComplianceReviewInput) => complianceReview(store, analysis, input)),
     dynamicValidation: failingArtifacts((input: DynamicValidationInput) => dynamicValidation(store, dynamic, input)),
     scoreValidation: failingArtifacts((input: ScoreValidationInput) => scoreValidation(store, input)),
   };

@@ -2,7 +2,9 @@ import { reportKeys } from '../../adapters/storage/artifacts';
 import type { ObjectStore } from '../../adapters/storage/s3';
 import type { StaticReviewSummary } from '../../contracts/validation';
 import { countBySeverity } from '../../validation/findings';
-import { runStaticReview, type StaticReviewOptions } from '../../validation/static';
+import { withLlmReview } from '../../validation/static';
+import type { LlmReviewer } from '../../validation/static/llm-review';
+import type { ProjectAnalysis } from './analysis';
 import { withHeartbeat } from './heartbeat';
 import { loadProject, type ValidationInput } from './load-project';
 
@@ -11,13 +13,17 @@ export type StaticReviewInput = ValidationInput;
 /** Layer 1: runs every static check, stores the full report in S3, returns counts and statuses. */
 export async function staticReview(
   store: ObjectStore,
-  options: Omit<StaticReviewOptions, 'onProgress'>,
+  analysis: ProjectAnalysis,
+  llmReviewer: LlmReviewer | undefined,
   input: StaticReviewInput,
 ): Promise<StaticReviewSummary> {
   return withHeartbeat(async (setPhase) => {
     setPhase('loading project');
     const project = await loadProject(store, input.artifacts);
-    const report = await runStaticReview(project, { intentId: input.intentId }, { ...options, onProgress: setPhase });
+    setPhase('code checks');
+    const checked = await analysis.codeReview(project, input.intentId);
+    setPhase('llm review');
+    const report = llmReviewer ? await withLlmReview(checked, project, llmReviewer) : checked;
     const reportKey = reportKeys(input.intentId).static;
     setPhase('storing report');
     await store.putJson(reportKey, report);

@@ -1,19 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import {
-  bundleWorkflowCode,
-  NativeConnection,
-  type Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createDatabase, type Database } from '../../adapters/db/client';
 import { SandboxSelector } from '../../adapters/sandbox';
 import { ObjectStore } from '../../adapters/storage/s3';
 import { createApp } from '../../api/app';
 import { listen } from '../../api/listen';
 import { loadConfig, type Config } from '../../config';
-import { createWorker, type CreateWorkerOptions } from '../../workers/create-worker';
+import { createWorker, type CreateWorkerOptions, type QlpWorker } from '../../workers/create-worker';
 
 /** What one test file uses: the shared real services, with a task queue of its own. */
 export interface TestStack {
@@ -59,7 +54,7 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 const quietLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
 
 export interface RunningWorker {
-  worker: Worker;
+  worker: QlpWorker;
   stop(): Promise<void>;
 }
 

@@ -9,7 +9,7 @@ import { runLlmReview, type LlmReviewer } from './llm-review';
 import { secretlintVersion } from './secretlint-runner';
 import { scanSecrets } from './secrets';
 import { runSemgrep, type SemgrepOptions } from './semgrep';
-import { typeCheck } from './typescript';
+import { typeCheck, type TypeCheckResult } from './typescript';
 
 export interface StaticReviewOptions {
   llmReviewer?: LlmReviewer;
@@ -17,6 +17,8 @@ export interface StaticReviewOptions {
   dependencyPolicy?: DependencyPolicy;
   /** Called between checks, e.g. to heartbeat an activity. */
   onProgress?: (tool: ToolId) => void;
+  /** The project's type-check when it was already run (the same check as `typeCheck(project, { nodeTypes: true })`). */
+  typecheck?: TypeCheckResult;
 }
 
 type CheckOutcome =
@@ -39,6 +41,70 @@ function withDeclaredModules(findings: Finding[], declared: Set<string>): Findin
   });
 }
 
+/** Runs one check and turns its outcome into the report's entry; a check that throws is not assessed. */
+async function runCheck(
+  tool: ToolId,
+  run: () => CheckOutcome | Promise<CheckOutcome>,
+): Promise<{ check: CheckResult; findings: Finding[] }> {
+  const started = performance.now();
+  let outcome: CheckOutcome;
+  try {
+    outcome = await run();
+  } catch (error) {
+    // A check that crashes has not looked at the code: not assessed, never passed.
+    outcome = {
+      status: 'not_assessed',
+      reason: `${tool} failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+  const durationMs = Math.round(performance.now() - started);
+  if ('status' in outcome) {
+    return {
+      check: { tool, status: outcome.status, reason: outcome.reason, findingCount: 0, durationMs },
+      findings: [],
+    };
+  }
+  const failing = outcome.findings.some((item) => item.severity !== 'info');
+  return {
+    check: {
+      tool,
+      status: failing ? 'failed' : 'passed',
+      ...(outcome.note && { reason: outcome.note }),
+      findingCount: outcome.findings.length,
+      durationMs,
+      ...(outcome.version && { version: outcome.version }),
+    },
+    findings: outcome.findings,
+  };
+}
+
+async function llmOutcome(project: Project, reviewer: LlmReviewer | undefined): Promise<CheckOutcome> {
+  const review = await runLlmReview(project, reviewer);
+  if (review.status !== 'completed') return review;
+  const notes = [
+    review.dropped && `${review.dropped} finding(s) about non-existent files or lines dropped`,
+    review.truncated && 'large files not sent',
+  ];
+  return { findings: review.findings, version: review.reviewer, note: notes.filter(Boolean).join('; ') || undefined };
+}
+
+/**
+ * Adds the LLM review to a report made without it (the code checks ran in a thread, where the LLM
+ * adapter is not available): its check entry replaces the "skipped" one.
+ */
+export async function withLlmReview(
+  report: StaticReport,
+  project: Project,
+  reviewer: LlmReviewer,
+): Promise<StaticReport> {
+  const llm = await runCheck('llm', () => llmOutcome(project, reviewer));
+  return {
+    ...report,
+    checks: report.checks.map((check) => (check.tool === 'llm' ? llm.check : check)),
+    findings: sortFindings([...report.findings, ...llm.findings]),
+  };
+}
+
 /** Layer 1: compiler, linter, secrets, semgrep, dependency policy and LLM review over one project. */
 export async function runStaticReview(
   project: Project,
@@ -50,36 +116,13 @@ export async function runStaticReview(
 
   async function check(tool: ToolId, run: () => CheckOutcome | Promise<CheckOutcome>): Promise<void> {
     options.onProgress?.(tool);
-    const started = performance.now();
-    let outcome: CheckOutcome;
-    try {
-      outcome = await run();
-    } catch (error) {
-      // A check that crashes has not looked at the code: not assessed, never passed.
-      outcome = {
-        status: 'not_assessed',
-        reason: `${tool} failed: ${error instanceof Error ? error.message : String(error)}`,
-      };
-    }
-    const durationMs = Math.round(performance.now() - started);
-    if ('status' in outcome) {
-      checks.push({ tool, status: outcome.status, reason: outcome.reason, findingCount: 0, durationMs });
-      return;
-    }
-    findings.push(...outcome.findings);
-    const failing = outcome.findings.some((item) => item.severity !== 'info');
-    checks.push({
-      tool,
-      status: failing ? 'failed' : 'passed',
-      ...(outcome.note && { reason: outcome.note }),
-      findingCount: outcome.findings.length,
-      durationMs,
-      ...(outcome.version && { version: outcome.version }),
-    });
+    const result = await runCheck(tool, run);
+    checks.push(result.check);
+    findings.push(...result.findings);
   }
 
   await check('typescript', () => {
-    const result = typeCheck(project, { nodeTypes: true });
+    const result = options.typecheck ?? typeCheck(project, { nodeTypes: true });
     if (result.filesChecked === 0) return { status: 'not_assessed', reason: 'no TypeScript files to type-check' };
     return { findings: withDeclaredModules(result.findings, declaredPackages(project)), version: ts.version };
   });
@@ -104,15 +147,7 @@ export async function runStaticReview(
     return { findings: run.findings, version: run.version, note };
   });
   await check('dependencies', () => ({ findings: checkDependencies(project, options.dependencyPolicy) }));
-  await check('llm', async () => {
-    const review = await runLlmReview(project, options.llmReviewer);
-    if (review.status !== 'completed') return review;
-    const notes = [
-      review.dropped && `${review.dropped} finding(s) about non-existent files or lines dropped`,
-      review.truncated && 'large files not sent',
-    ];
-    return { findings: review.findings, version: review.reviewer, note: notes.filter(Boolean).join('; ') || undefined };
-  });
+  await check('llm', () => llmOutcome(project, options.llmReviewer));
 
   return {
     schemaVersion: 1,

@@ -1,0 +1,42 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Piscina } from 'piscina';
+
+/** A module whose exports are the tasks: pure functions of structured-cloneable input. */
+type TaskModule = Record<string, (input: never) => unknown>;
+
+/**
+ * CPU-heavy work (compiler, linter, compliance AST walks) on worker threads, so the event loop that
+ * serves Temporal (heartbeats, workflow tasks) and HTTP stays free. At most `threads` run at once; the
+ * rest wait in the pool's queue.
+ */
+export class ComputePool<Tasks extends TaskModule> {
+  private readonly pool: Piscina;
+
+  constructor(taskModule: string, threads = availableParallelism()) {
+    this.pool = new Piscina({
+      filename: join(__dirname, 'thread.cjs'),
+      workerData: { module: taskModule },
+      minThreads: 1,
+      maxThreads: threads,
+      // Threads load the compiler once and keep it: idle ones are kept for a minute.
+      idleTimeout: 60_000,
+    });
+  }
+
+  get threads(): number {
+    return this.pool.options.maxThreads;
+  }
+
+  run<K extends keyof Tasks & string>(
+    task: K,
+    input: Parameters<Tasks[K]>[0],
+    signal?: AbortSignal,
+  ): Promise<Awaited<ReturnType<Tasks[K]>>> {
+    return this.pool.run({ task, input }, { signal }) as Promise<Awaited<ReturnType<Tasks[K]>>>;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}

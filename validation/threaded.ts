@@ -1,0 +1,30 @@
+import type { ComplianceReport, StaticReport } from '../contracts/validation';
+import { runCompliance, type ComplianceOptions } from './compliance/engine';
+import type { Project } from './project';
+import { runStaticReview, type StaticReviewOptions } from './static';
+import { typeCheck as checkTypes, type TypeCheckResult } from './static/typescript';
+
+// The CPU-heavy parts of validation, as tasks for a compute thread (adapters/compute): each takes and
+// returns plain data, so it can run off the event loop that serves Temporal and HTTP.
+
+export function typeCheck({ project }: { project: Project }): TypeCheckResult {
+  return checkTypes(project, { nodeTypes: true });
+}
+
+/** Layer 1 without the LLM review (the LLM adapter lives on the main thread: `withLlmReview`). */
+export function codeReview(input: {
+  project: Project;
+  intentId: string;
+  typecheck?: TypeCheckResult;
+  options: Pick<StaticReviewOptions, 'semgrep' | 'dependencyPolicy'>;
+}): Promise<StaticReport> {
+  return runStaticReview(input.project, { intentId: input.intentId }, { ...input.options, typecheck: input.typecheck });
+}
+
+export function compliance(input: {
+  project: Project;
+  intentId: string;
+  options: Pick<ComplianceOptions, 'frameworks' | 'customRules' | 'customRulesErrors'>;
+}): Promise<ComplianceReport> {
+  return runCompliance(input.project, { intentId: input.intentId }, input.options);
+}
