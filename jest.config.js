@@ -13,6 +13,9 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   setupFiles: ['<rootDir>/test/support/quiet-runtime.ts'],
-  testTimeout: 60_000,
+  // Tests wait on events (workflow results, queries, read-model rows) with a generous window
+  // (test/support/stack.ts PATIENCE_MS); the per-test limit sits above it, so a slow machine is slow, not red.
+  testTimeout: 180_000,
+  // Two test files at a time on 2 cores: each runs its own API, workers and validation threads.
   maxWorkers: 2,
 };

@@ -2,7 +2,7 @@ import type { PlannedTask } from '../contracts/plan';
 import type { IntentView } from '../contracts/views';
 import { fixedPlanner, instrumentAgents, task, type AgentBehaviour, type AgentEvent } from './support/agents';
 import { call } from './support/api';
-import { eventually, openStack, startWorker, type RunningWorker, type TestStack } from './support/stack';
+import { eventually, openStack, PATIENCE_MS, startWorker, type RunningWorker, type TestStack } from './support/stack';
 
 let stack: TestStack;
 
@@ -36,7 +36,7 @@ async function submit(text: string, tasks: PlannedTask[], extra: object = {}): P
 
 const read = async (id: string) => (await call<IntentView>(`${stack.apiUrl}/intents/${id}`)).body;
 
-async function until(id: string, statuses: string[], timeoutMs = 30_000): Promise<IntentView> {
+async function until(id: string, statuses: string[], timeoutMs = PATIENCE_MS): Promise<IntentView> {
   return eventually(
     async () => {
       const intent = await read(id);
@@ -56,7 +56,7 @@ afterEach(async () => {
 });
 
 test('a diamond runs each task only after the tasks it depends on', async () => {
-  const { worker, events } = await agentWorker({ left: { latencyMs: 300 }, right: { latencyMs: 100 } });
+  const { worker, events } = await agentWorker({ left: { latencyMs: 1500 }, right: { latencyMs: 1500 } });
   running = worker;
   const intent = await submit('diamond', [
     task('top'),
@@ -69,10 +69,12 @@ test('a diamond runs each task only after the tasks it depends on', async () => 
   expect(at('left', 'start')).toBeGreaterThanOrEqual(at('top', 'end'));
   expect(at('right', 'start')).toBeGreaterThanOrEqual(at('top', 'end'));
   expect(at('bottom', 'start')).toBeGreaterThanOrEqual(Math.max(at('left', 'end'), at('right', 'end')));
-  expect(Math.abs(at('left', 'start') - at('right', 'start'))).toBeLessThan(500); // siblings ran side by side
+  // Siblings ran side by side: each started before the other ended.
+  expect(at('right', 'start')).toBeLessThan(at('left', 'end'));
+  expect(at('left', 'start')).toBeLessThan(at('right', 'end'));
 });
 
-test('ten independent tasks with 1 s agents finish in under 3 s', async () => {
+test('ten independent tasks with 1 s agents run side by side', async () => {
   const ids = Array.from({ length: 10 }, (_, i) => `t${i}`);
   const { worker, events } = await agentWorker(Object.fromEntries(ids.map((id) => [id, { latencyMs: 1000 }])));
   running = worker;
@@ -84,7 +86,8 @@ test('ten independent tasks with 1 s agents finish in under 3 s', async () => {
   const starts = events.filter((e) => e.event === 'start').map((e) => e.at);
   const ends = events.filter((e) => e.event === 'end').map((e) => e.at);
   expect(ends).toHaveLength(10);
-  expect(Math.max(...ends) - Math.min(...starts)).toBeLessThan(3000);
+  // All ten were running at once: every one started before the first one ended (one after another: ≥ 10 s).
+  expect(Math.max(...starts)).toBeLessThan(Math.min(...ends));
   const tasks = waiting.tasks!;
   expect(tasks.every((t) => t.status === 'COMPLETED' && t.attempts === 1 && t.startedAt && t.finishedAt)).toBe(true);
 });
@@ -151,7 +154,7 @@ test('a task that exhausts the retries of its type fails the task, not the worke
   const { worker, events } = await agentWorker({ flaky: { fail: 'transient' } });
   running = worker;
   const intent = await submit('flaky doc', [task('flaky', [], 'doc')]);
-  const failed = await until(intent.id, ['FAILED'], 20_000);
+  const failed = await until(intent.id, ['FAILED']);
   expect(events.filter((e) => e.task === 'flaky' && e.event === 'start')).toHaveLength(3); // doc tasks: 3 attempts
   expect(failed.statusReason).toBe('task flaky: flaky hit a transient error (after 3 attempts)');
   expect(failed.tasks![0]).toMatchObject({ status: 'FAILED', attempts: 3 });

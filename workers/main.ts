@@ -1,6 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { createDatabase } from '../adapters/db/client';
-import { SandboxSelector } from '../adapters/sandbox';
+import { checkSandboxCapacity, SandboxSelector } from '../adapters/sandbox';
 import { ObjectStore } from '../adapters/storage/s3';
 import { loadConfigOrExit } from '../config';
 import { validationTaskQueue } from '../contracts/workflow';
@@ -10,6 +10,7 @@ import { createWorker } from './create-worker';
 async function main() {
   const config = loadConfigOrExit();
   const { roles, validationThreads } = config.worker;
+  if (roles.includes('validation')) refuseOvercommit(() => checkSandboxCapacity(config.sandbox));
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const db = createDatabase(config.databaseUrl);
   const store = new ObjectStore(config.s3);
@@ -45,6 +46,16 @@ async function main() {
   } finally {
     await db.$disconnect();
     await connection.close();
+  }
+}
+
+/** A worker whose sandbox runs could together exceed the machine's memory does not start, and says why. */
+function refuseOvercommit(check: () => number): void {
+  try {
+    check();
+  } catch (error) {
+    console.error(`worker: ${(error as Error).message}`);
+    process.exit(78); // EX_CONFIG
   }
 }
 

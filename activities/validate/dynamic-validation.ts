@@ -37,6 +37,8 @@ export async function dynamicValidation(
       files: project.files,
       limits: options.limits,
       signal: Context.current().cancellationSignal,
+      slots: options.sandbox.slots,
+      onQueued: (q) => setPhase(`waiting for a sandbox slot (${q.position} in line, ${q.running}/${q.max} running)`),
       onStep: (step) => setPhase(`${driver.name}: ${step}`),
     });
     if (run.status === 'error') {

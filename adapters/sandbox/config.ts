@@ -53,6 +53,16 @@ export const sandboxEnvShape = {
   SANDBOX_FILE_SIZE_MB: positive.prefault(String(DEFAULT_LIMITS.fileSizeBytes / MiB)).meta({ section: sandbox }),
   SANDBOX_OPEN_FILES: positive.prefault(String(DEFAULT_LIMITS.openFiles)).meta({ section: sandbox }),
   SANDBOX_OUTPUT_KB: positive.prefault(String(DEFAULT_LIMITS.outputBytes / 1024)).meta({ section: sandbox }),
+  SANDBOX_MAX_CONCURRENT: z
+    .union([z.literal('auto'), positive], { error: "must be 'auto' or a whole number ≥ 1" })
+    .prefault('auto')
+    .meta({
+      section: sandbox,
+      doc: [
+        'Runs one worker has at once; more wait their turn (heartbeating). auto: one per CPU, as many as half',
+        'the memory holds at SANDBOX_MEMORY_MB each. A worker refuses to start when runs × memory exceed the machine.',
+      ],
+    }),
 };
 
 type SandboxEnv = z.infer<z.ZodObject<typeof sandboxEnvShape>>;
@@ -64,6 +74,8 @@ export interface SandboxConfig {
   dockerSocket?: string;
   bwrapPath?: string;
   limits: SandboxLimits;
+  /** Runs at once per worker (SANDBOX_MAX_CONCURRENT); `auto` or unset: from CPUs and memory (slots.ts). */
+  maxConcurrent?: number | 'auto';
 }
 
 export function toSandboxConfig(e: SandboxEnv): SandboxConfig {
@@ -83,5 +95,6 @@ export function toSandboxConfig(e: SandboxEnv): SandboxConfig {
       openFiles: e.SANDBOX_OPEN_FILES,
       outputBytes: e.SANDBOX_OUTPUT_KB * 1024,
     },
+    maxConcurrent: e.SANDBOX_MAX_CONCURRENT,
   };
 }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,9 +10,13 @@ import { CURATED_PACKAGES, curatedPackageDir, RUNNER_PATH, SANDBOX_ETC } from '.
 
 const run = promisify(execFile);
 
+/** Changes whenever buildLocalImage lays the image out differently. */
+const IMAGE_LAYOUT = 'qlp-sandbox-image-3';
+
 /** Tag of the locally built image: changes whenever the runner, its /etc, Node or the curated set changes. */
 export async function localImageTag(): Promise<string> {
   const hash = createHash('sha256');
+  hash.update(IMAGE_LAYOUT);
   hash.update(await readFile(RUNNER_PATH));
   for (const file of (await readdir(SANDBOX_ETC)).sort()) hash.update(await readFile(join(SANDBOX_ETC, file)));
   hash.update(process.version);
@@ -36,7 +40,21 @@ export async function buildLocalImage(docker: Docker, tag: string): Promise<void
     }
     await cp(SANDBOX_ETC, join(root, 'etc'), { recursive: true }); // the same /etc as under bubblewrap
     for (const dir of ['work', 'tmp', 'proc', 'dev', 'sys']) await mkdir(join(root, dir));
-    const archive = createTar({ cwd: root, gzip: false, portable: true }, ['.']);
+    // Docker gives a tmpfs mounted there the image directory's mode: writable by the steps (uid 10001) and by
+    // the runner (root without CAP_DAC_OVERRIDE), which creates the project in /work.
+    for (const dir of ['work', 'tmp']) await chmod(join(root, dir), 0o1777);
+    const archive = createTar(
+      {
+        cwd: root,
+        gzip: false,
+        portable: true,
+        // Portable entries lose group and other write permission; /work and /tmp must keep theirs.
+        onWriteEntry: (entry) => {
+          if (/^(\.\/)?(work|tmp)\/?$/.test(entry.path)) entry.portable = false;
+        },
+      },
+      ['.'],
+    );
     const [repo, version] = tag.split(':') as [string, string];
     const progress = await docker.importImage(archive as unknown as NodeJS.ReadableStream, { repo, tag: version });
     await new Promise<void>((resolve, reject) =>

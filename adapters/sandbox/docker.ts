@@ -3,10 +3,12 @@ import Docker from 'dockerode';
 import type { LimitHit, SandboxLimits } from '../../contracts/sandbox';
 import { buildLocalImage, localImageTag } from './docker-image';
 import { isAlive, OWNER, type ReapFilter, type SandboxDriver, type SandboxProcess } from './driver';
-import { DEPS_DIR, RUNNER_IN_SANDBOX, SANDBOX_UID, WORK_DIR } from './layout';
+import { DEPS_DIR, RUNNER_IN_SANDBOX, RUNNER_UID, SANDBOX_UID, WORK_DIR } from './layout';
 
 const LABEL = 'dev.quantumlayer.sandbox';
 const PING_TIMEOUT_MS = 5_000;
+/** The runner's only capabilities: start the steps as SANDBOX_UID, end them, hand them the project. */
+const RUNNER_CAPS = ['SETUID', 'SETGID', 'KILL', 'CHOWN'];
 
 export interface DockerSandboxOptions {
   /** A standard image with the sandbox layout (deploy/sandbox.Dockerfile); default: built locally, offline. */
@@ -18,8 +20,9 @@ export interface DockerSandboxOptions {
 }
 
 /**
- * Docker via dockerode: no network, read-only root, size-limited tmpfs work dir, every capability dropped,
- * no-new-privileges, the default seccomp profile, a non-root user, tini as init, pids, memory (no swap),
+ * Docker via dockerode: no network, read-only root, size-limited tmpfs work dir, every capability dropped
+ * but the runner's four, no-new-privileges, the default seccomp profile, the project's steps as a non-root
+ * user (the runner as the container's root, so they cannot reach it), tini as init, pids, memory (no swap),
  * CPU and ulimits, no log driver (output never reaches the engine's disk). Always removed afterwards.
  */
 export class DockerSandbox implements SandboxDriver {
@@ -69,11 +72,14 @@ export class DockerSandbox implements SandboxDriver {
 
   async launch(limits: SandboxLimits): Promise<SandboxProcess> {
     const image = await this.ensureImage();
-    const tmpfs = (bytes: number) => `rw,noexec,nosuid,nodev,size=${bytes},uid=${SANDBOX_UID},gid=${SANDBOX_UID}`;
+    // Writable by the steps (the sandbox user), and by the runner, which creates the project there.
+    const tmpfs = (bytes: number) =>
+      `rw,noexec,nosuid,nodev,size=${bytes},mode=1777,uid=${SANDBOX_UID},gid=${SANDBOX_UID}`;
     const container = await this.docker.createContainer({
       Image: image,
       Cmd: ['node', RUNNER_IN_SANDBOX],
-      User: `${SANDBOX_UID}:${SANDBOX_UID}`,
+      // The runner: root of the container with RUNNER_CAPS only; it starts every step as SANDBOX_UID.
+      User: `${RUNNER_UID}:${RUNNER_UID}`,
       WorkingDir: WORK_DIR,
       Env: [
         'PATH=/usr/local/bin:/usr/bin:/bin',
@@ -93,6 +99,7 @@ export class DockerSandbox implements SandboxDriver {
         ReadonlyRootfs: true,
         Tmpfs: { [WORK_DIR]: tmpfs(limits.workDirBytes), '/tmp': tmpfs(limits.workDirBytes) },
         CapDrop: ['ALL'],
+        CapAdd: RUNNER_CAPS,
         SecurityOpt: ['no-new-privileges'],
         Init: true,
         PidsLimit: limits.pids,
@@ -138,6 +145,7 @@ export class DockerSandbox implements SandboxDriver {
       });
       return {
         id: container.id,
+        stepUid: SANDBOX_UID,
         stdin,
         stdout,
         stderr,

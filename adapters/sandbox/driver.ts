@@ -15,6 +15,13 @@ export interface SandboxProcess {
   readonly id: string;
   /** The unprivileged host uid the run's processes have, when the driver picks one (bubblewrap as root). */
   readonly hostUid?: number;
+  /** The host uid of the project's steps when it differs from the runner's (bubblewrap as root). */
+  readonly stepHostUid?: number;
+  /**
+   * The uid (inside) the runner must start the project's steps as, so they cannot reach it: set when the
+   * runner starts as root of the sandbox (Docker; bubblewrap as root). Unset: runner and steps share a uid.
+   */
+  readonly stepUid?: number;
   stdin: Writable;
   stdout: Readable;
   stderr: Readable;

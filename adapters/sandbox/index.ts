@@ -12,4 +12,5 @@ export {
   type SandboxProvider,
 } from './selection';
 export { runInSandbox, type SandboxFile, type SandboxRunRequest } from './session';
+export { checkSandboxCapacity, sandboxSlotsFor, SandboxSlots } from './slots';
 export { BubblewrapSandbox, DockerSandbox };

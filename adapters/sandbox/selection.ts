@@ -3,6 +3,7 @@ import { BubblewrapSandbox } from './bubblewrap';
 import { DEFAULT_LIMITS, type SandboxConfig } from './config';
 import { DockerSandbox } from './docker';
 import type { SandboxDriver } from './driver';
+import { sandboxSlotsFor, type SandboxSlots } from './slots';
 
 // Which isolation layer 2 runs generated code in, decided here only: workers build a SandboxSelector
 // from their config and hand it to the activities, which ask it before every run.
@@ -44,6 +45,8 @@ export async function prepareSandbox(config: SandboxConfig): Promise<SandboxChoi
 export interface SandboxProvider {
   current(): Promise<SandboxChoice>;
   readonly limits: SandboxLimits;
+  /** The worker's limit on runs at once (SANDBOX_MAX_CONCURRENT); beyond it runs wait their turn. */
+  readonly slots?: SandboxSlots;
 }
 
 /**
@@ -52,12 +55,15 @@ export interface SandboxProvider {
  */
 export class SandboxSelector implements SandboxProvider {
   private chosen?: Promise<SandboxChoice & { reaped?: number }>;
+  readonly slots: SandboxSlots;
 
   /** `lookup` is how a choice is made; tests pass their own answers. */
   constructor(
     private readonly config: SandboxConfig,
     private readonly lookup: (config: SandboxConfig) => Promise<SandboxChoice & { reaped?: number }> = prepareSandbox,
-  ) {}
+  ) {
+    this.slots = sandboxSlotsFor(config);
+  }
 
   get limits(): SandboxLimits {
     return this.config.limits;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { SandboxRunResult, StepName, type LimitHit, type SandboxLimits } from '../../contracts/sandbox';
 import type { SandboxDriver } from './driver';
+import type { QueuedInfo, SandboxSlots } from './slots';
 
 export interface SandboxFile {
   path: string;
@@ -15,6 +16,10 @@ export interface SandboxRunRequest {
   signal?: AbortSignal;
   /** Called as the runner enters each step (heartbeat details). */
   onStep?: (step: StepName) => void;
+  /** The worker's limit on runs at once (slots.ts); without it the run starts at once. */
+  slots?: SandboxSlots;
+  /** Called when the run has to wait for a slot (heartbeat details: the caller keeps heartbeating). */
+  onQueued?: (info: QueuedInfo) => void;
 }
 
 /** The runner's result line: what it can know from inside the sandbox. */
@@ -42,10 +47,21 @@ const RUNNER_DEADLINE_GRACE_MS = 5_000;
 const RUNNER_OUTPUT_ALLOWANCE = 256 * 1024;
 
 /**
- * Runs a project in a sandbox of `driver`: sends it in, follows the runner's steps, enforces the wall
- * clock and the output cap from outside, and always removes the sandbox, whatever happens.
+ * Runs a project in a sandbox of `driver`: waits for a slot (when given `slots`), sends the project in,
+ * follows the runner's steps, enforces the wall clock and the output cap from outside, and always removes
+ * the sandbox, whatever happens. The wall clock starts once the run has its slot.
  */
 export async function runInSandbox(driver: SandboxDriver, request: SandboxRunRequest): Promise<SandboxRunResult> {
+  request.signal?.throwIfAborted();
+  const release = await request.slots?.acquire({ signal: request.signal, onQueued: request.onQueued });
+  try {
+    return await runNow(driver, request);
+  } finally {
+    release?.();
+  }
+}
+
+async function runNow(driver: SandboxDriver, request: SandboxRunRequest): Promise<SandboxRunResult> {
   const { limits, signal } = request;
   signal?.throwIfAborted();
   const nonce = randomBytes(16).toString('hex');
@@ -55,6 +71,7 @@ export async function runInSandbox(driver: SandboxDriver, request: SandboxRunReq
   let step: StepName | undefined;
   let firstLineAt: number | undefined;
   let reported: RunnerResult | undefined;
+  let results = 0;
   let stderr = '';
   let outputBytes = 0;
   let stopped = false;
@@ -87,8 +104,10 @@ export async function runInSandbox(driver: SandboxDriver, request: SandboxRunReq
         const parsed = StepName.safeParse(value);
         if (parsed.success) request.onStep?.((step = parsed.data));
       } else {
+        // The runner says it once; a second result line means someone else knows the nonce: trust neither.
+        results++;
         const parsed = RunnerResult.safeParse(value);
-        if (parsed.success) reported = parsed.data;
+        if (parsed.success && results === 1) reported = parsed.data;
       }
     }
   });
@@ -108,6 +127,8 @@ export async function runInSandbox(driver: SandboxDriver, request: SandboxRunReq
     sandbox.stdin.end(
       JSON.stringify({
         nonce,
+        // Where the sandbox makes the runner root, it starts the steps as this uid (docs/sandbox.md).
+        stepUid: sandbox.stepUid,
         outputBytes: limits.outputBytes,
         deadlineMs: limits.timeoutMs + RUNNER_DEADLINE_GRACE_MS,
         files: request.files.map((f) => ({ path: f.path, contentBase64: Buffer.from(f.content).toString('base64') })),
@@ -129,7 +150,8 @@ export async function runInSandbox(driver: SandboxDriver, request: SandboxRunReq
       limitHits: hits,
       resources: { ...definedOnly(reported?.resources), ...definedOnly(exit.resources) },
     };
-    if (reported) {
+    // A result counts only as the runner's last word: exactly one result line, and the runner then exited 0.
+    if (reported && results === 1 && exit.exitCode === 0) {
       return { ...reported, ...base, status: hits.length ? 'limit' : 'completed' };
     }
     const empty = { steps: [], tests: { passed: 0, failed: 0, skipped: 0, failures: [] }, missingDependencies: [] };
@@ -137,7 +159,13 @@ export async function runInSandbox(driver: SandboxDriver, request: SandboxRunReq
       const reason = `stopped by the ${hits.map((h) => h.limit).join(' and ')} limit${step ? ` during ${step}` : ''}`;
       return { ...base, ...empty, status: 'limit', reason };
     }
-    const reason = `the sandbox ended without a result (exit ${exit.exitCode})${stderr ? `: ${stderr.slice(0, 500)}` : ''}`;
+    const why =
+      results > 1
+        ? `${results} result lines (the runner writes one): none is trusted`
+        : reported
+          ? `the runner exited ${exit.exitCode} after its result`
+          : `the sandbox ended without a result (exit ${exit.exitCode})`;
+    const reason = `${why}${stderr ? `: ${stderr.slice(0, 500)}` : ''}`;
     return { ...base, ...empty, status: 'error', reason };
   } finally {
     clearTimeout(timer);

