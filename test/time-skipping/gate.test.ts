@@ -1,24 +1,16 @@
-import { capsule, startHarness, type Harness } from './harness';
+import { capsule, useHarness } from './harness';
 
 // The human gate's 7-day timer, on a test server that skips time instead of waiting for it.
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
-let harness: Harness;
-
-beforeAll(async () => {
-  harness = await startHarness();
-}, 300_000); // the first run may pip-install the test server
-
-afterAll(async () => {
-  await harness?.close();
-});
+const harness = useHarness();
 
 test('an intent nobody decides on is rejected when the 7-day gate times out', async () => {
-  const { env } = harness;
+  const { env } = harness();
   const wallStart = performance.now();
   const serverStart = await env.currentTimeMs();
-  const intent = await harness.start({ policy: { gateTimeout: '7d', autoApprove: false } });
+  const intent = await harness().start({ policy: { gateTimeout: '7d', autoApprove: false } });
   expect(await intent.waitForTimer()).toEqual([7 * DAY]); // the gate's timer, and no other
   expect(await intent.status()).toMatchObject({ status: 'AWAITING_APPROVAL', gate: { state: 'open' } });
 
@@ -46,8 +38,8 @@ test('an intent nobody decides on is rejected when the 7-day gate times out', as
 });
 
 test('an approval sent 3 days into the gate wins over the timeout', async () => {
-  const { env } = harness;
-  const intent = await harness.start({ policy: { gateTimeout: '7d' } });
+  const { env } = harness();
+  const intent = await harness().start({ policy: { gateTimeout: '7d' } });
   expect(await intent.waitForTimer()).toEqual([7 * DAY]);
   const gateOpened = await env.currentTimeMs();
 
@@ -71,8 +63,8 @@ test('an approval sent 3 days into the gate wins over the timeout', async () => 
 });
 
 test('a rejection signalled an hour before the deadline is the one recorded', async () => {
-  const { env } = harness;
-  const intent = await harness.start({ policy: { gateTimeout: '7d' } });
+  const { env } = harness();
+  const intent = await harness().start({ policy: { gateTimeout: '7d' } });
   expect(await intent.waitForTimer()).toEqual([7 * DAY]);
 
   await env.sleep('167 hours');
@@ -90,7 +82,7 @@ test('a rejection signalled an hour before the deadline is the one recorded', as
 });
 
 test('an auto-approved intent never opens the gate, so no timer runs', async () => {
-  const intent = await harness.start({ policy: { autoApprove: true } });
+  const intent = await harness().start({ policy: { autoApprove: true } });
 
   expect(await intent.handle.result()).toMatchObject({ status: 'COMPLETED' });
   expect(await intent.runTimeMs()).toBeLessThan(HOUR);

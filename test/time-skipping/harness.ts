@@ -251,3 +251,15 @@ function intent(intentId: string, handle: WorkflowHandle<typeof intentWorkflow>,
     },
   };
 }
+
+/** One harness per test file: started before its tests, closed after them. */
+export function useHarness(): () => Harness {
+  let harness: Harness | undefined;
+  beforeAll(async () => {
+    harness = await startHarness();
+  }, 300_000); // the first run may pip-install the test server
+  afterAll(async () => {
+    await harness?.close();
+  });
+  return () => harness!;
+}

@@ -1,18 +1,10 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { plan, startHarness, type Harness } from './harness';
+import { plan, useHarness } from './harness';
 
 // Failures before the gate: the plan-size limit, and agent retries whose backoff timers are skipped.
 
-let harness: Harness;
-
-beforeAll(async () => {
-  harness = await startHarness();
-}, 300_000); // the first run may pip-install the test server
-
-afterAll(async () => {
-  await harness?.close();
-});
+const harness = useHarness();
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
   const error = await promise.then(
@@ -26,7 +18,7 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 }
 
 test('a plan larger than maxPlanTasks fails the intent before any agent runs', async () => {
-  const intent = await harness.start({
+  const intent = await harness().start({
     policy: { maxPlanTasks: 4 },
     activities: { parseIntent: async () => plan(5) },
   });
@@ -43,7 +35,7 @@ test('a plan larger than maxPlanTasks fails the intent before any agent runs', a
 });
 
 test('a plan of exactly maxPlanTasks tasks runs them all', async () => {
-  const intent = await harness.start({
+  const intent = await harness().start({
     policy: { maxPlanTasks: 4, autoApprove: true },
     activities: { parseIntent: async () => plan(4) },
   });
@@ -54,7 +46,7 @@ test('a plan of exactly maxPlanTasks tasks runs them all', async () => {
 
 test('an agent that keeps failing is retried with backoff (timers skipped) until its attempts run out', async () => {
   const wallStart = performance.now();
-  const intent = await harness.start({
+  const intent = await harness().start({
     activities: {
       parseIntent: async () => plan(1, 'codegen'),
       runAgent: async () => {
