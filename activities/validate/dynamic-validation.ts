@@ -5,6 +5,7 @@ import type { ObjectStore } from '../../adapters/storage/s3';
 import type { SandboxLimits } from '../../contracts/sandbox';
 import type { DynamicReport, DynamicSummary, LayerFailure } from '../../contracts/validation';
 import { dynamicFindings, dynamicOutcome, dynamicProblems, sandboxBrief } from '../../validation/dynamic';
+import type { ProjectAnalysis } from './analysis';
 import { withHeartbeat } from './heartbeat';
 import { loadProject, type ValidationInput } from './load-project';
 
@@ -14,6 +15,8 @@ export interface DynamicValidationOptions {
   /** The worker's sandbox (or why there is none). */
   sandbox: SandboxProvider;
   limits: SandboxLimits;
+  /** The project's type-check, shared with the type-check activity: when it passed, the sandbox only transpiles. */
+  analysis: ProjectAnalysis;
 }
 
 /**
@@ -32,10 +35,13 @@ export async function dynamicValidation(
   return withHeartbeat(async (setPhase) => {
     setPhase('loading project');
     const project = await loadProject(store, input.artifacts);
+    setPhase('type-check (shared with layer 1)');
+    const hostCheck = await options.analysis.typeCheck(project);
     setPhase(`starting the ${driver.name} sandbox`);
     const run = await runInSandbox(driver, {
       files: project.files,
       limits: options.limits,
+      typecheckedOnHost: hostCheck.filesChecked > 0 && hostCheck.diagnostics.length === 0,
       signal: Context.current().cancellationSignal,
       slots: options.sandbox.slots,
       onQueued: (q) => setPhase(`waiting for a sandbox slot (${q.position} in line, ${q.running}/${q.max} running)`),

@@ -40,7 +40,7 @@ export function createValidationActivities(store: ObjectStore, options: Validati
     semgrep: options.semgrepPath ? { executable: options.semgrepPath } : {},
   });
   const sandbox = options.sandbox ?? NO_SANDBOX;
-  const dynamic = { sandbox, limits: options.sandboxLimits ?? sandbox.limits };
+  const dynamic = { sandbox, limits: options.sandboxLimits ?? sandbox.limits, analysis };
   return {
     validateProject: failingArtifacts((input: ValidateProjectInput) => validateProject(store, analysis, input)),
     staticReview: failingArtifacts((input: StaticReviewInput) =>

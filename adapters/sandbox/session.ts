@@ -16,6 +16,8 @@ export interface SandboxRunRequest {
   signal?: AbortSignal;
   /** Called as the runner enters each step (heartbeat details). */
   onStep?: (step: StepName) => void;
+  /** The host type-checked these files and found no error: the sandbox transpiles without a second type-check. */
+  typecheckedOnHost?: boolean;
   /** The worker's limit on runs at once (slots.ts); without it the run starts at once. */
   slots?: SandboxSlots;
   /** Called when the run has to wait for a slot (heartbeat details: the caller keeps heartbeating). */
@@ -131,6 +133,7 @@ async function runNow(driver: SandboxDriver, request: SandboxRunRequest): Promis
         stepUid: sandbox.stepUid,
         outputBytes: limits.outputBytes,
         deadlineMs: limits.timeoutMs + RUNNER_DEADLINE_GRACE_MS,
+        typecheckedOnHost: request.typecheckedOnHost === true,
         files: request.files.map((f) => ({ path: f.path, contentBase64: Buffer.from(f.content).toString('base64') })),
       }),
     );

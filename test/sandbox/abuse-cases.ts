@@ -202,6 +202,41 @@ export function abuseSuite(driverName: DriverName): void {
       expect(result.limitHits).toEqual([]);
     }, 90_000);
 
+    test('1b. what the host type-checked is only transpiled; a tsconfig that checks more is type-checked here', async () => {
+      const limits = limitsFor({ timeoutMs: 60_000 });
+      const transpiled = await runInSandbox(driver, {
+        files: cleanTypeScriptProject(),
+        limits,
+        typecheckedOnHost: true,
+      });
+      expect(transpiled.steps.map((s) => [s.step, s.status])).toEqual([
+        ['install', 'passed'],
+        ['typecheck', 'skipped'],
+        ['build', 'passed'],
+        ['test', 'passed'],
+      ]);
+      expect(transpiled.steps[1]!.reason).toMatch(/type-checked on the host/);
+      expect(transpiled.tests).toMatchObject({ passed: 2, failed: 0 });
+
+      // noUnusedParameters is beyond the host's check: the project's own compiler run finds the unused one.
+      const stricter = cleanTypeScriptProject().map((file) =>
+        file.path === 'tsconfig.json'
+          ? {
+              ...file,
+              content: String(file.content).replace('"strict":true', '"strict":true,"noUnusedParameters":true'),
+            }
+          : file.path === 'src/slug.ts'
+            ? {
+                ...file,
+                content: `${String(file.content)}export function unused(x: number): number {\n  return 1;\n}\n`,
+              }
+            : file,
+      );
+      const checked = await runInSandbox(driver, { files: stricter, limits, typecheckedOnHost: true });
+      expect(stepStatus(checked, 'typecheck')).toBe('failed');
+      expect(checked.steps.find((s) => s.step === 'typecheck')!.outputExcerpt).toMatch(/TS6133/);
+    }, 120_000);
+
     test('2. a failing test is reported as failed, the passing one counted', async () => {
       const result = await run(
         jsProject(

@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { EventEmitter, once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { SandboxDriver, SandboxExit, SandboxProcess } from '../../adapters/sandbox/driver';
@@ -219,6 +220,6 @@ describe('sandbox capacity at worker start', () => {
     const here = machineCapacity();
     expect(here.cpus).toBeGreaterThanOrEqual(1);
     expect(here.memoryBytes).toBeGreaterThan(0);
-    expect(here.memoryBytes).toBeLessThanOrEqual(require('node:os').totalmem());
+    expect(here.memoryBytes).toBeLessThanOrEqual(totalmem());
   });
 });
