@@ -196,11 +196,7 @@ test('cancelling an intent while its tests run in the sandbox kills the run and 
   });
   expect({ status: cancelled.status, body: cancelled.body }).toMatchObject({ status: 202 });
   // The activity sees the cancellation at its next heartbeat and kills the sandbox: processes and cgroup go.
-  await eventually(
-    async () => ((await runs()).includes(run!) ? undefined : true),
-    'the sandbox run to be removed',
-    20_000,
-  );
+  await eventually(async () => ((await runs()).includes(run!) ? undefined : true), 'the sandbox run to be removed');
   const intent = await eventually(async () => {
     const { body: current } = await call(`${stack.apiUrl}/intents/${body.id}`);
     return current.status === 'CANCELLED' ? current : undefined;

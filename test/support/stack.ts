@@ -68,7 +68,10 @@ export interface RunningWorker {
 export async function startWorker(
   stack: TestStack,
   options: Partial<
-    Pick<CreateWorkerOptions, 'wrapActivities' | 'shutdownGraceTime' | 'planner' | 'llm' | 'sandbox'>
+    Pick<
+      CreateWorkerOptions,
+      'wrapActivities' | 'shutdownGraceTime' | 'planner' | 'llm' | 'sandbox' | 'roles' | 'validationThreads'
+    >
   > = {},
 ): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: stack.config.temporal.address });

@@ -93,7 +93,7 @@ describe('validation activities on real S3', () => {
 
   beforeAll(async () => {
     [planted, clean] = [await validate(plantedFiles), await validate(cleanFiles)];
-  }, 120_000);
+  });
 
   it('stores full reports next to the intent and returns only small summaries', async () => {
     const prefix = `intents/${planted.intentId}/reports`;

@@ -23,5 +23,5 @@ describe('labelled corpus', () => {
         fprOk: true,
       });
     }
-  }, 60_000);
+  });
 });

@@ -179,7 +179,7 @@ describe('semgrep', () => {
         location: expect.objectContaining({ path: 'src/db.ts', line: 2 }),
       }),
     ]);
-  }, 120_000);
+  });
 });
 
 describe('dependency policy', () => {
