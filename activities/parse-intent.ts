@@ -5,13 +5,15 @@ import type { Budget } from '../contracts/budget';
 import type { Plan } from '../contracts/plan';
 import type { ParseIntentInput } from '../contracts/workflow';
 import { planFromIntent } from '../agents/planning/plan';
-import { refusalFailure } from './failures';
+import { IntentText } from '../contracts/intent';
+import { checkedInput, refusalFailure } from './failures';
 import { toApplicationFailure, whileHeartbeating } from './llm-failures';
 
 export function createPlanningActivities(deps: { gateway: LlmGateway; store: ObjectStore; defaultBudget: Budget }) {
   return {
     /** Intent text → plan (agents/planning), kept in S3 for agents that need the whole picture. */
     async parseIntent(input: ParseIntentInput): Promise<Plan> {
+      checkedInput(IntentText, input.text, 'text');
       const result = await whileHeartbeating((signal) => planFromIntent(deps, { ...input, signal })).catch(
         (error: unknown) => {
           throw toApplicationFailure(error, { type: 'PlanInvalid', what: "the LLM's plan was" });

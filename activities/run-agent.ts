@@ -7,7 +7,8 @@ import type { Budget } from '../contracts/budget';
 import type { Plan } from '../contracts/plan';
 import type { TaskInput } from '../contracts/workflow';
 import { runAgentTask } from '../agents/run';
-import { failingArtifacts, refusalFailure } from './failures';
+import { IntentText } from '../contracts/intent';
+import { checkedInput, failingArtifacts, refusalFailure } from './failures';
 import { toApplicationFailure, whileHeartbeating } from './llm-failures';
 
 export interface AgentActivityDependencies {
@@ -23,6 +24,7 @@ export function createAgentActivities({ store, ...deps }: AgentActivityDependenc
   return {
     /** Runs the agent for one task and stores what it produced in S3; returns a reference with its usage. */
     runAgent: failingArtifacts(async (input: TaskInput): Promise<ArtifactRef> => {
+      checkedInput(IntentText, input.intentText, 'intentText');
       const dependencyFiles = (await loadFiles(store, input.dependencies)).map((file) => ({
         path: file.path,
         content: file.content.toString('utf8'),

@@ -1,7 +1,7 @@
-import express from 'express';
+import express, { type ErrorRequestHandler } from 'express';
 import type { ApiDependencies } from './dependencies';
 import { openApiDocument } from './openapi';
-import { notFound, problemHandler } from './problems';
+import { notFound, problemHandler, undecodablePath } from './problems';
 import { capsuleRoutes } from './routes/capsules';
 import { healthRoutes } from './routes/health';
 import { intentRoutes } from './routes/intents';
@@ -20,6 +20,9 @@ export function createApp(deps: ApiDependencies): express.Express {
   v1.use(intentRoutes(deps), capsuleRoutes(deps), healthRoutes(deps), llmRoutes(deps), validationRoutes(deps));
   app.use('/api/v1', v1);
   app.use((req, _res, next) => next(notFound(`route ${req.method} ${req.path}`)));
-  app.use(problemHandler);
+  const templates = Object.keys(openApiDocument.paths);
+  const pathErrors: ErrorRequestHandler = (err: Error, req, _res, next) =>
+    next(undecodablePath(err, req, '/api/v1', templates) ?? err);
+  app.use(pathErrors, problemHandler);
   return app;
 }

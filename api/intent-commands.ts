@@ -11,13 +11,15 @@ import { executeUpdate } from '../adapters/temporal/updates';
 import type { DecisionInput, DecisionRecord } from '../contracts/decision';
 import { intentWorkflowId, type CancelRequest, type SubmitIntentRequest } from '../contracts/intent';
 import { QlpStatus, QlpTenant } from '../contracts/search-attributes';
+import { markdownLiteral } from '../contracts/text';
 import type { Intent } from '../generated/prisma/client';
 import type { intentWorkflow } from '../workflows';
 import { cancelIntentUpdate, submitDecisionUpdate } from '../workflows/messages';
 import type { ApiDependencies } from './dependencies';
 import { notFound, Problem } from './problems';
 
-const MAX_SUMMARY = 120;
+/** Bytes of the Web UI summary (the server refuses a start whose summary is over its limit, 400 bytes by default). */
+const MAX_SUMMARY_BYTES = 240;
 
 export interface Submitted {
   intent: Intent;
@@ -93,7 +95,6 @@ async function startIntentWorkflow(
   failurePolicy = deps.config.dag.failurePolicy,
 ): Promise<string | null> {
   const { config } = deps;
-  const singleLine = intent.text.replace(/\s+/g, ' ');
   try {
     const handle = await deps.temporal.workflow.start<typeof intentWorkflow>('intentWorkflow', {
       taskQueue: config.temporal.taskQueue,
@@ -121,7 +122,8 @@ async function startIntentWorkflow(
         { key: QlpStatus, value: 'RECEIVED' },
         { key: QlpTenant, value: intent.tenant },
       ],
-      staticSummary: `Intent: ${singleLine.length > MAX_SUMMARY ? `${singleLine.slice(0, MAX_SUMMARY - 1)}…` : singleLine}`,
+      // The Web UI renders both as markdown: the text a person typed is escaped to show as typed.
+      staticSummary: `Intent: ${markdownLiteral(intent.text, MAX_SUMMARY_BYTES)}`,
       staticDetails: `Tenant \`${intent.tenant}\`, intent id \`${intent.id}\``,
     });
     return handle.firstExecutionRunId;
@@ -166,6 +168,7 @@ export async function cancelIntent(deps: ApiDependencies, intentId: string, requ
     await handle.cancel();
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+      if (error.cause.type === 'InvalidCancelRequest') throw new Problem(400, 'Invalid request', error.cause.message);
       throw new Problem(409, 'Not cancellable', error.cause.message);
     }
     if (error instanceof WorkflowNotFoundError || (error as { code?: number }).code === 5) {

@@ -1,8 +1,15 @@
 import { z } from 'zod';
 import { DecisionInput } from '../contracts/decision';
 import { CancelIntentRequest, ListIntentsQuery, SubmitIntentRequest } from '../contracts/intent';
-import { ValidationReport } from '../contracts/validation';
-import { DecisionResponse, HealthReport, IntentPage, IntentView, LlmStatsView, ProblemView } from '../contracts/views';
+import {
+  DecisionResponse,
+  HealthReport,
+  IntentPage,
+  IntentView,
+  LlmStatsView,
+  ProblemView,
+  ValidationReportView,
+} from '../contracts/views';
 
 // The OpenAPI 3.1 document, generated from the same zod schemas that validate requests and type responses.
 
@@ -15,7 +22,7 @@ const schemas = {
   DecisionResponse: z.toJSONSchema(DecisionResponse),
   HealthReport: z.toJSONSchema(HealthReport),
   LlmStats: z.toJSONSchema(LlmStatsView),
-  ValidationReport: z.toJSONSchema(ValidationReport),
+  ValidationReport: z.toJSONSchema(ValidationReportView),
   Problem: z.toJSONSchema(ProblemView),
 };
 

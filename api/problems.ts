@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { z } from 'zod';
 
 /** An error that becomes an RFC 9457 problem response. */
@@ -41,6 +41,35 @@ const bodyParserProblems: Record<string, (err: Error) => Problem> = {
   'entity.parse.failed': (err) => new Problem(400, 'Malformed JSON', `request body is not valid JSON: ${err.message}`),
   'encoding.unsupported': () => new Problem(415, 'Unsupported encoding', 'request body encoding is not supported'),
 };
+
+/**
+ * Express decodes path parameters with decodeURIComponent and fails on malformed percent-encoding
+ * (`/intents/%`, `/intents/%ff%fe`) with a URIError: the client's mistake. `templates` are the API's
+ * paths (`/intents/{id}/validation`), relative to `base`, to name the parameter that held it.
+ */
+export function undecodablePath(err: Error, req: Request, base: string, templates: string[]): Problem | undefined {
+  if (!(err instanceof URIError) || !err.message.startsWith('Failed to decode param')) return undefined;
+  const raw = req.path.startsWith(`${base}/`) ? req.path.slice(base.length) : req.path;
+  const segments = raw.split('/');
+  const decodes = (segment: string) => {
+    try {
+      decodeURIComponent(segment);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const bad = segments.findIndex((segment) => !decodes(segment));
+  const template = templates
+    .map((t) => t.split('/'))
+    .find(
+      (parts) => parts.length === segments.length && parts.every((p, i) => /^\{.+\}$/.test(p) || p === segments[i]),
+    );
+  const name = template?.[bad]?.replace(/^\{(.+)\}$/, '$1');
+  const field = name && name !== template?.[bad] ? `path.${name}` : 'path';
+  const reason = 'is not valid percent-encoding (a % must be followed by two hex digits forming UTF-8)';
+  return new Problem(400, 'Invalid request', `${field} ${reason}`, [{ field, reason }]);
+}
 
 export const problemHandler: ErrorRequestHandler = (err: Error & { type?: string }, _req, res, next) => {
   if (res.headersSent) return next(err);

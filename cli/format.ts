@@ -164,10 +164,16 @@ function renderGate(intent: IntentView): string[] {
       `  qlp reject ${intent.id} --as <you> --reason <why>`,
     ];
   }
+  return [`${label('Gate')}${gateLine(gate)}`];
+}
+
+/** A gate that is no longer open: "decided, approve by alice (via update) at 2026-11-30 02:13:56 UTC: reviewed". */
+export function gateLine(gate: NonNullable<IntentView['gate']>): string {
   const d = gate.decision;
-  if (!d) return [`${label('Gate')}${gate.state.replace('_', ' ')}`];
-  const reason = d.reason ? `: ${d.reason}` : '';
-  return [`${label('Gate')}${gate.state.replace('_', ' ')}, ${d.decision} by ${d.approver} (via ${d.via})${reason}`];
+  if (!d) return gate.state.replace('_', ' ');
+  const at = d.decidedAt ? ` at ${formatTime(d.decidedAt)}` : '';
+  const reason = d.reason ? `: ${oneLine(d.reason, 200)}` : '';
+  return `${gate.state.replace('_', ' ')}, ${d.decision} by ${d.approver} (via ${d.via})${at}${reason}`;
 }
 
 /** One line: calls, cache hits, tokens and cost, or that the offline catalogue answered. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { line, text } from './text';
 
 export const MAX_INTENT_TEXT = 10_000;
 
@@ -23,12 +24,14 @@ export const terminalStatuses: readonly IntentStatus[] = ['COMPLETED', 'REJECTED
 export const FailurePolicy = z.enum(['fail-fast', 'continue'], { error: "must be 'fail-fast' or 'continue'" });
 export type FailurePolicy = z.infer<typeof FailurePolicy>;
 
+/** An intent's text: multi-line, no control characters but tab and line breaks. */
+export const IntentText = text({
+  max: MAX_INTENT_TEXT,
+  typeError: 'is required and must be a string',
+});
+
 export const SubmitIntentRequest = z.strictObject({
-  text: z
-    .string({ error: 'is required and must be a string' })
-    .trim()
-    .min(1, 'must not be empty')
-    .max(MAX_INTENT_TEXT, `must be at most ${MAX_INTENT_TEXT} characters`),
+  text: IntentText,
   tenant: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes (max 63)')
@@ -56,8 +59,8 @@ export type ListIntentsQuery = z.infer<typeof ListIntentsQuery>;
 export const IntentId = z.uuid('must be an intent id (UUID)');
 
 export const CancelIntentRequest = z.strictObject({
-  requestedBy: z.string().trim().min(1, 'must not be empty').max(200).default('api'),
-  reason: z.string().trim().max(2000, 'must be at most 2000 characters').optional(),
+  requestedBy: line({ max: 200 }).default('api'),
+  reason: text({ max: 2000, min: 0 }).optional(),
 });
 /** Who asked to cancel and why: the `cancelIntent` update's argument. */
 export type CancelRequest = z.infer<typeof CancelIntentRequest>;

@@ -3,7 +3,7 @@ import { IntentStatus } from './intent';
 import { LlmUsageView } from './usage';
 import { DecisionRecord, GateState } from './decision';
 import { TaskState } from './state';
-import { ValidationSummary } from './validation';
+import { ValidationReport, ValidationSummary } from './validation';
 
 // What the API returns. One schema per response feeds the API's types, the CLI's and the OpenAPI document.
 
@@ -64,6 +64,12 @@ export const DecisionResponse = z.object({
   links: z.object({ self: z.string() }),
 });
 export type DecisionResponse = z.infer<typeof DecisionResponse>;
+
+/** `GET /intents/:id/validation`: the stored report, with where to get its SARIF. */
+export const ValidationReportView = ValidationReport.extend({
+  links: z.object({ sarif: z.string().describe('API path of the SARIF 2.1.0 report') }),
+});
+export type ValidationReportView = z.infer<typeof ValidationReportView>;
 
 const HealthCheck = z.object({ ok: z.boolean(), latencyMs: z.number(), error: z.string().optional() });
 export type HealthCheck = z.infer<typeof HealthCheck>;

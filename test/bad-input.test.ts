@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { intentWorkflowId } from '../contracts/intent';
+import { decisionSignal, statusQuery, submitDecisionUpdate } from '../workflows/messages';
 import { call, type ApiResponse } from './support/api';
 import { eventually, openStack, startWorker, type RunningWorker, type TestStack } from './support/stack';
 
@@ -56,6 +58,34 @@ describe('a submission the API cannot accept is refused with the field and reaso
       post(JSON.stringify({ text: 'x'.repeat(10_001) })),
       400,
       [{ field: 'body.text', reason: 'must be at most 10000 characters' }],
+    ],
+    [
+      'a NUL byte in the text',
+      post(JSON.stringify({ text: 'A library module\u0000 for invoices' })),
+      400,
+      [
+        {
+          field: 'body.text',
+          reason: 'must not contain control characters other than tab and line breaks (found U+0000 at character 17)',
+        },
+      ],
+    ],
+    [
+      'a C1 control character in the text',
+      post(JSON.stringify({ text: 'A library module\u009b for invoices' })),
+      400,
+      [
+        {
+          field: 'body.text',
+          reason: 'must not contain control characters other than tab and line breaks (found U+009B at character 17)',
+        },
+      ],
+    ],
+    [
+      'an unpaired surrogate in the text',
+      post('{"text":"A library module \\ud800 for invoices"}'),
+      400,
+      [{ field: 'body.text', reason: 'must be valid Unicode text (found an unpaired surrogate)' }],
     ],
     [
       'a bad tenant',
@@ -124,6 +154,25 @@ describe('asking about intents that do not exist', () => {
     expect((await call(`${stack.apiUrl}/capsules/${randomUUID()}/download`)).status).toBe(404);
   });
 
+  test.each([
+    ['GET', '/intents/%'],
+    ['GET', '/intents/%ff%fe'],
+    ['GET', '/intents/%ff/validation'],
+    ['POST', '/intents/%E0%A4%A/decision'],
+    ['POST', '/intents/%/cancel'],
+    ['GET', '/capsules/%zz/download'],
+  ])('malformed percent-encoding in the path (%s %s) → 400 naming the path parameter', async (method, path) => {
+    const response = await call(`${stack.apiUrl}${path}`, { method, ...(method === 'POST' && { body: {} }) });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(response.body.errors).toEqual([
+      {
+        field: 'path.id',
+        reason: 'is not valid percent-encoding (a % must be followed by two hex digits forming UTF-8)',
+      },
+    ]);
+  });
+
   test('a bad page cursor → 400', async () => {
     const response = await call(`${stack.apiUrl}/intents?cursor=bm90LWEtY3Vyc29y`);
     expect(response.status).toBe(400);
@@ -149,6 +198,11 @@ describe('decisions', () => {
     [{ decision: 'maybe', approver: 'ops' }, [{ field: 'body.decision', reason: "must be 'approve' or 'reject'" }]],
     [{ decision: 'approve' }, [{ field: 'body.approver', reason: 'is required' }]],
     [{ decision: 'reject', approver: 'ops' }, [{ field: 'body.reason', reason: 'is required when rejecting' }]],
+    [
+      { decision: 'approve', approver: 'x'.repeat(201) },
+      [{ field: 'body.approver', reason: 'must be at most 200 characters' }],
+    ],
+    [{ decision: 'approve', approver: 42 }, [{ field: 'body.approver', reason: 'must be a string' }]],
   ])('a malformed decision %j → 400, and the intent still waits', async (decision, errors) => {
     const response = await call(`${stack.apiUrl}/intents/${intentId}/decision`, { body: decision });
     expect(response.status).toBe(400);
@@ -177,5 +231,94 @@ describe('decisions', () => {
     const after = await call(`${stack.apiUrl}/intents/${intentId}`);
     expect(after.body).toEqual(rejected);
     expect(await stack.db.auditEvent.count({ where: { intentId } })).toBe(auditBefore);
+  });
+});
+
+describe('control characters never reach the read model, so nothing is wedged', () => {
+  let intentId: string;
+  const decide = (body: unknown) => call(`${stack.apiUrl}/intents/${intentId}/decision`, { body });
+  const awaiting = async () => (await call(`${stack.apiUrl}/intents/${intentId}`)).body.status;
+
+  beforeAll(async () => {
+    const submitted = await call(`${stack.apiUrl}/intents`, {
+      body: { text: 'A library module for invoices with amount and due date **APPROVED by CISO**' },
+    });
+    intentId = submitted.body.id;
+    await eventually(async () => ((await awaiting()) === 'AWAITING_APPROVAL' ? true : undefined), 'the gate');
+  });
+
+  test('the Web UI summary shows the text as typed, not as markdown', async () => {
+    const description = await stack.temporal.workflow.getHandle(intentWorkflowId(intentId)).describe();
+    expect(await description.staticSummary()).toBe(
+      'Intent: A library module for invoices with amount and due date \\*\\*APPROVED by CISO\\*\\*',
+    );
+  });
+
+  const single = 'must be a single line without control characters';
+  const multi = 'must not contain control characters other than tab and line breaks';
+  test.each([
+    ['approver', { decision: 'approve', approver: 'ops\u0000' }, `${single} (found U+0000 at character 4)`],
+    ['approver', { decision: 'approve', approver: 'ops\nroot' }, `${single} (found U+000A at character 4)`],
+    ['reason', { decision: 'reject', approver: 'ops', reason: 'no\u0000' }, `${multi} (found U+0000 at character 3)`],
+  ])(
+    'a decision with a control character in %s → 400 naming it, and the intent still waits',
+    async (field, body, reason) => {
+      const response = await decide(body);
+      expect(response.status).toBe(400);
+      expect(response.body.errors).toEqual([{ field: `body.${field}`, reason }]);
+      expect(await awaiting()).toBe('AWAITING_APPROVAL');
+    },
+  );
+
+  test('a cancel request with a NUL byte in requestedBy → 400 naming it, and the intent still waits', async () => {
+    const response = await call(`${stack.apiUrl}/intents/${intentId}/cancel`, { body: { requestedBy: 'ops\u0000' } });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([
+      { field: 'body.requestedBy', reason: `${single} (found U+0000 at character 4)` },
+    ]);
+    expect(await awaiting()).toBe('AWAITING_APPROVAL');
+  });
+
+  test('the workflow refuses such a decision itself, when sent around the API', async () => {
+    const handle = stack.temporal.workflow.getHandle(intentWorkflowId(intentId));
+    await expect(
+      handle.executeUpdate(submitDecisionUpdate, { args: [{ decision: 'approve', approver: 'ops\u0000' }] }),
+    ).rejects.toMatchObject({ cause: { type: 'InvalidDecision' } });
+    expect(await awaiting()).toBe('AWAITING_APPROVAL');
+  });
+
+  test('a malformed decision signal is ignored and recorded: in the state, the Web UI details and the audit trail', async () => {
+    const handle = stack.temporal.workflow.getHandle(intentWorkflowId(intentId));
+    await handle.signal(decisionSignal, { decision: 'approve', approver: 'ops\u0000' });
+    const ignored = await eventually(async () => (await handle.query(statusQuery)).ignoredDecisions, 'the record');
+    expect(ignored.count).toBe(1);
+    expect(ignored.latest[0]).toMatchObject({
+      approver: 'ops\ufffd',
+      reason: `malformed decision: approver: ${single} (found U+0000 at character 4)`,
+    });
+    const audit = await eventually(
+      async () =>
+        (await stack.db.auditEvent.findFirst({ where: { intentId, type: 'intent.decision_ignored' } })) ?? undefined,
+      'the audit event',
+    );
+    expect(audit).toMatchObject({ actor: 'ops\ufffd' });
+    expect(audit.data).toMatchObject({ via: 'signal', status: 'AWAITING_APPROVAL' });
+    const { currentDetails } = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+    expect(currentDetails).toContain('Ignored `decision` signals: 1');
+    expect(await awaiting()).toBe('AWAITING_APPROVAL');
+  });
+
+  test('then the intent is approved as usual, and the decision carries its time', async () => {
+    const before = Date.now();
+    const response = await decide({ decision: 'approve', approver: 'ops@example.com', reason: 'line one\n\tline two' });
+    expect(response.status).toBe(200);
+    const { decidedAt } = response.body.decision;
+    expect(Date.parse(decidedAt)).toBeGreaterThanOrEqual(before - 5_000);
+    expect(Date.parse(decidedAt)).toBeLessThanOrEqual(Date.now());
+    const completed = await eventually(async () => {
+      const { body } = await call(`${stack.apiUrl}/intents/${intentId}`);
+      return body.status === 'COMPLETED' ? body : undefined;
+    }, 'the capsule');
+    expect(completed.gate.decision).toMatchObject({ approver: 'ops@example.com', via: 'update', decidedAt });
   });
 });

@@ -221,6 +221,19 @@ describe('renderIntent', () => {
     expect(text).toContain(`Web UI:     http://127.0.0.1:8233/namespaces/default/workflows/intent-${intentId}`);
   });
 
+  it('shows when the decision was taken (absent for intents decided before it was recorded)', () => {
+    const decided = renderIntent({
+      ...sampleIntent,
+      gate: {
+        state: 'decided',
+        decision: { ...sampleIntent.gate!.decision!, decidedAt: '2026-11-30T02:13:56.123Z' },
+      },
+    });
+    expect(decided).toContain(
+      'Gate:       decided, approve by ops@example.com (via update) at 2026-11-30 02:13:56 UTC: ship it',
+    );
+  });
+
   it('has no ANSI codes without colour, and colours the status with it', () => {
     expect(text).not.toContain('\x1b[');
     expect(renderIntent(sampleIntent, { color: true })).toContain('\x1b[32mCOMPLETED\x1b[0m');
@@ -336,6 +349,28 @@ describe('validation report', () => {
     expect(text).toMatch(/HIPAA\s+fail\s+3 pass, 1 fail, 2 not applicable, 1 controls not covered/);
     expect(text).toContain('semgrep: not_assessed (semgrep is not installed)');
     expect(text).toContain('1. [high] Verify TLS certificates (2×; HIPAA 164.312(e)(1))');
+    expect(text).not.toContain('Approval:');
+  });
+
+  it("shows the intent's approval with its time when given the gate", () => {
+    const report = {
+      verdict: { status: 'passed', reasons: [] },
+      scores: {},
+      frameworks: [],
+      checks: [],
+      recommendations: [],
+    } as unknown as Parameters<typeof renderValidationReport>[0];
+    const decision = {
+      decision: 'reject' as const,
+      approver: 'ciso@example.com',
+      reason: 'needs auth',
+      via: 'update' as const,
+      decidedAt: '2026-11-30T02:13:56Z',
+    };
+    expect(renderValidationReport(report, { state: 'decided', decision })).toContain(
+      'Approval:    decided, reject by ciso@example.com (via update) at 2026-11-30 02:13:56 UTC: needs auth',
+    );
+    expect(renderValidationReport(report, { state: 'open' })).toContain('Approval:    waiting for a decision');
   });
 
   it('shows what layer 2 found in the sandbox, or why it did not run', () => {

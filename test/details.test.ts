@@ -49,3 +49,37 @@ test('a layer 2 that could not run says why', () => {
   );
   expect(text).toContain('Sandbox: not assessed — no isolation available');
 });
+
+test('text people typed shows literally, and a decision says how and when it was taken', () => {
+  const text = renderDetails({
+    intentId: 'i',
+    status: 'PACKAGING',
+    tasks: [],
+    gate: {
+      state: 'decided',
+      decision: {
+        decision: 'approve',
+        approver: '**APPROVED by CISO**',
+        reason: '<img src=x onerror=alert(1)> see [here](http://x)',
+        via: 'update',
+        decidedAt: '2026-11-30T02:13:56.000Z',
+      },
+    },
+  });
+  expect(text).toContain(
+    'Decision: approve by \\*\\*APPROVED by CISO\\*\\* (via update) at 2026-11-30T02:13:56.000Z — ' +
+      '&lt;img src=x onerror=alert\\(1\\)&gt; see \\[here\\]\\(http://x\\)',
+  );
+});
+
+test('ignored decision signals are listed with why, without the control characters they carried', () => {
+  const text = renderDetails({
+    ...atGate(undefined),
+    ignoredDecisions: {
+      count: 12,
+      latest: [{ at: '2026-11-30T02:13:56.000Z', approver: 'ops\ufffd', reason: 'malformed decision: approver: …' }],
+    },
+  });
+  expect(text).toContain('Ignored `decision` signals: 12 (latest 1)');
+  expect(text).toContain('- 2026-11-30T02:13:56.000Z from ops\ufffd: malformed decision: approver: …');
+});

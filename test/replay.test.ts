@@ -11,12 +11,13 @@ const dir = join(__dirname, 'fixtures', 'histories');
 const workflowIds = JSON.parse(readFileSync(join(dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 const fixtures = Object.keys(workflowIds).sort();
 
-test('the recorded histories cover success (before and with every validation layer), gate wait, task failure, partial failure and cancellation', () => {
+test('the recorded histories cover success (before and with every validation layer), gate wait, an ignored decision signal, task failure, partial failure and cancellation', () => {
   expect(fixtures).toEqual([
     'cancelled',
     'completed',
     'completed-all-layers',
     'gate-wait',
+    'ignored-decision',
     'partial-failure-continue',
     'task-failure-fail-fast',
   ]);

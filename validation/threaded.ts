@@ -11,14 +11,16 @@ export function typeCheck({ project }: { project: Project }): TypeCheckResult {
   return checkTypes(project, { nodeTypes: true });
 }
 
-/** Layer 1 without the LLM review (the LLM adapter lives on the main thread: `withLlmReview`). */
+/** Layer 1 without semgrep and the LLM review, which run on the caller's thread (`withSemgrep`, `withLlmReview`). */
 export function codeReview(input: {
   project: Project;
   intentId: string;
   typecheck?: TypeCheckResult;
-  options: Pick<StaticReviewOptions, 'semgrep' | 'dependencyPolicy'>;
+  options: Pick<StaticReviewOptions, 'dependencyPolicy'>;
 }): Promise<StaticReport> {
-  return runStaticReview(input.project, { intentId: input.intentId }, { ...input.options, typecheck: input.typecheck });
+  // semgrep runs on the caller's thread (withSemgrep): a child process must not outlive its thread.
+  const options = { ...input.options, semgrep: 'separately' as const, typecheck: input.typecheck };
+  return runStaticReview(input.project, { intentId: input.intentId }, options);
 }
 
 export function compliance(input: {

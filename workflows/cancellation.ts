@@ -1,5 +1,5 @@
 import { ApplicationFailure, type CancellationScope, setHandler } from '@temporalio/workflow';
-import { terminalStatuses, type CancelRequest } from '../contracts/intent';
+import { CancelIntentRequest, terminalStatuses, type CancelRequest } from '../contracts/intent';
 import { cancelIntentUpdate } from './messages';
 import type { IntentProgress } from './progress';
 
@@ -19,7 +19,13 @@ export class CancelRequests {
         return { status: progress.state.status };
       },
       {
-        validator: (_request) => {
+        validator: (request) => {
+          // Refused here, nothing reaches the history or the read model (a NUL byte would wedge its writes).
+          const parsed = CancelIntentRequest.safeParse(request ?? {});
+          if (!parsed.success) {
+            const reasons = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+            throw ApplicationFailure.nonRetryable(reasons, 'InvalidCancelRequest');
+          }
           const { status } = progress.state;
           if (terminalStatuses.includes(status) || status === 'PACKAGING' || this.request) {
             throw ApplicationFailure.nonRetryable(

@@ -1,12 +1,16 @@
 import type { IntentState } from '../contracts/state';
+import { markdownLiteral } from '../contracts/text';
 import type { DynamicSummary, LayerFailure } from '../contracts/validation';
 
 const marks = { PENDING: '·', RUNNING: '▶', COMPLETED: '✔', FAILED: '✘', CANCELLED: '⊘', SKIPPED: '↷' } as const;
 
-/** The "current details" markdown the Web UI shows for a running intent. */
+/**
+ * The "current details" markdown the Web UI shows for a running intent. Text that people or tools
+ * wrote (reasons, approvers) goes through markdownLiteral(), so it reads as written, never as markup.
+ */
 export function renderDetails(state: IntentState): string {
   const done = state.tasks.filter((t) => t.state === 'COMPLETED').length;
-  const lines = [`**${state.status}**${state.reason ? ` — ${state.reason}` : ''}`];
+  const lines = [`**${state.status}**${state.reason ? ` — ${markdownLiteral(state.reason)}` : ''}`];
   if (state.tasks.length) {
     lines.push('', `Tasks ${done}/${state.tasks.length}:`);
     for (const task of state.tasks)
@@ -27,7 +31,20 @@ export function renderDetails(state: IntentState): string {
   if (state.gate?.state === 'open') lines.push('', 'Waiting for a `decision` (approve/reject).');
   if (state.gate?.decision) {
     const d = state.gate.decision;
-    lines.push('', `Decision: ${d.decision} by ${d.approver}${d.reason ? ` — ${d.reason}` : ''}`);
+    const at = d.decidedAt ? ` at ${d.decidedAt}` : '';
+    const reason = d.reason ? ` — ${markdownLiteral(d.reason)}` : '';
+    lines.push('', `Decision: ${d.decision} by ${markdownLiteral(d.approver)} (via ${d.via})${at}${reason}`);
+  }
+  if (state.ignoredDecisions) {
+    const { count, latest } = state.ignoredDecisions;
+    lines.push(
+      '',
+      `Ignored \`decision\` signals: ${count}${count > latest.length ? ` (latest ${latest.length})` : ''}`,
+    );
+    for (const ignored of latest) {
+      const who = ignored.approver === undefined ? '' : ` from ${markdownLiteral(ignored.approver) || '(blank)'}`;
+      lines.push(`- ${ignored.at}${who}: ${markdownLiteral(ignored.reason)}`);
+    }
   }
   if (state.usage?.calls) {
     const { calls, cachedCalls, promptTokens, completionTokens } = state.usage;
@@ -43,6 +60,6 @@ function sandboxLines(dynamic: DynamicSummary | LayerFailure): string[] {
   const { passed, failed } = dynamic.tests;
   return [
     `Sandbox (${dynamic.driver}): ${dynamic.outcome}, ${passed} tests passed, ${failed} failed`,
-    ...dynamic.problems.map((problem) => `- ${problem}`),
+    ...dynamic.problems.map((problem) => `- ${markdownLiteral(problem)}`),
   ];
 }

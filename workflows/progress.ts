@@ -17,11 +17,12 @@ import { NO_USAGE, sumUsage, type LlmUsage } from '../contracts/usage';
 import type { ValidationScoreSummary } from '../contracts/validation';
 import { readModelActivity } from './activity-options';
 import { renderDetails } from './details';
+import { projectionRun } from './projection-run';
 
 const { recordIntent, recordTask } = proxyLocalActivities<Activities>(readModelActivity);
 
 /** What a step writes besides its status: the read model's columns and its audit entry. */
-export type Step = Omit<Partial<IntentProjection>, 'intentId' | 'seq' | 'status'>;
+export type Step = Omit<Partial<IntentProjection>, 'intentId' | 'seq' | 'run' | 'status'>;
 
 /**
  * The intent as everyone sees it: the `status` query's state, the Web UI (search attributes and
@@ -43,7 +44,12 @@ export class IntentProgress {
     await recordIntent({
       intentId: this.intentId,
       seq: ++this.seq,
+      run: projectionRun(),
       status,
+      // Every write carries the run's whole view of validation and gate, so the first write of a run
+      // that replaced another (a reset) leaves nothing of the old run's behind.
+      validation: this.state.validation ?? null,
+      gate: this.state.gate ?? null,
       ...step,
       audit: step.audit ?? { type: `intent.${status.toLowerCase()}`, actor: 'workflow' },
     });
@@ -63,7 +69,7 @@ export class IntentProgress {
   /** A task that never started reaches its final state here; running ones record their own. */
   async endUnstartedTask(taskId: string, final: 'SKIPPED' | 'CANCELLED'): Promise<void> {
     this.setTask(taskId, { state: final });
-    await recordTask({ intentId: this.intentId, taskId, seq: 2, state: final });
+    await recordTask({ intentId: this.intentId, taskId, seq: 2, run: projectionRun(), state: final });
   }
 
   addUsage(usage: LlmUsage | undefined): void {

@@ -13,6 +13,7 @@ import type { ArtifactRef } from '../contracts/artifacts';
 import type { TaskInput } from '../contracts/workflow';
 import { readModelActivity, taskActivity } from './activity-options';
 import { failureMessage } from './failures';
+import { projectionRun } from './projection-run';
 
 const { recordTask } = proxyLocalActivities<Activities>(readModelActivity);
 
@@ -22,7 +23,7 @@ export async function taskWorkflow(input: TaskInput): Promise<ArtifactRef> {
   const options = taskActivity[task.type];
   const { runAgent } = proxyActivities<Activities>(options);
   setCurrentDetails(`**${task.type}** task \`${task.id}\`: running the agent`);
-  await recordTask({ intentId, taskId: task.id, seq: 1, state: 'RUNNING' });
+  await recordTask({ intentId, taskId: task.id, seq: 1, run: projectionRun(), state: 'RUNNING' });
   try {
     const artifact = await runAgent.executeWithOptions({ ...options, summary: `${task.type} agent: ${task.id}` }, [
       input,
@@ -31,6 +32,7 @@ export async function taskWorkflow(input: TaskInput): Promise<ArtifactRef> {
       intentId,
       taskId: task.id,
       seq: 2,
+      run: projectionRun(),
       state: 'COMPLETED',
       attempt: artifact.run.attempt,
       artifact: { manifestKey: artifact.manifestKey, fileCount: artifact.fileCount },
@@ -40,7 +42,7 @@ export async function taskWorkflow(input: TaskInput): Promise<ArtifactRef> {
   } catch (error) {
     if (isCancellation(error)) {
       await CancellationScope.nonCancellable(() =>
-        recordTask({ intentId, taskId: task.id, seq: 2, state: 'CANCELLED' }),
+        recordTask({ intentId, taskId: task.id, seq: 2, run: projectionRun(), state: 'CANCELLED' }),
       );
       throw error;
     }
@@ -49,7 +51,15 @@ export async function taskWorkflow(input: TaskInput): Promise<ArtifactRef> {
         ? options.retry?.maximumAttempts
         : undefined;
     const reason = `${failureMessage(error)}${attempts ? ` (after ${attempts} attempts)` : ''}`;
-    await recordTask({ intentId, taskId: task.id, seq: 2, state: 'FAILED', error: reason, attempt: attempts });
+    await recordTask({
+      intentId,
+      taskId: task.id,
+      seq: 2,
+      run: projectionRun(),
+      state: 'FAILED',
+      error: reason,
+      attempt: attempts,
+    });
     throw ApplicationFailure.nonRetryable(reason, 'TaskFailed');
   }
 }

@@ -4,7 +4,8 @@ import type { ComputePool } from '../../adapters/compute/pool';
 import type { ComplianceReport, StaticReport } from '../../contracts/validation';
 import type { ComplianceOptions } from '../../validation/compliance/engine';
 import type { Project } from '../../validation/project';
-import type { StaticReviewOptions } from '../../validation/static';
+import { withSemgrep, type StaticReviewOptions } from '../../validation/static';
+import type { SemgrepOptions } from '../../validation/static/semgrep';
 import type { TypeCheckResult } from '../../validation/static/typescript';
 import * as threaded from '../../validation/threaded';
 
@@ -36,23 +37,31 @@ export class ProjectAnalysis {
 
   constructor(
     private readonly pool: ValidationPool,
-    private readonly staticOptions: Pick<StaticReviewOptions, 'semgrep' | 'dependencyPolicy'>,
+    private readonly staticOptions: {
+      semgrep?: SemgrepOptions;
+      dependencyPolicy?: StaticReviewOptions['dependencyPolicy'];
+    },
   ) {}
 
   typeCheck(project: Project): Promise<TypeCheckResult> {
     return this.typechecks.get(digest(project), () => this.pool.run('typeCheck', { project }));
   }
 
-  /** Layer 1's code checks (everything but the LLM review), stamped for this intent. */
+  /**
+   * Layer 1's code checks (everything but the LLM review), stamped for this intent. The thread's part is
+   * kept by content; semgrep, a child process, runs on this thread each time (withSemgrep).
+   */
   async codeReview(project: Project, intentId: string): Promise<StaticReport> {
-    const report = await this.reviews.get(
+    const { dependencyPolicy, semgrep } = this.staticOptions;
+    const checked = await this.reviews.get(
       digest(project),
       async () => {
         const typecheck = await this.typeCheck(project);
-        return this.pool.run('codeReview', { project, intentId, typecheck, options: this.staticOptions });
+        return this.pool.run('codeReview', { project, intentId, typecheck, options: { dependencyPolicy } });
       },
       fullyAssessed,
     );
+    const report = await withSemgrep(checked, project, semgrep);
     return { ...report, intentId, generatedAt: new Date().toISOString() };
   }
 

@@ -36,7 +36,8 @@ export class ComputePool<Tasks extends TaskModule> {
     return this.pool.run({ task, input }, { signal }) as Promise<Awaited<ReturnType<Tasks[K]>>>;
   }
 
+  /** Lets running tasks finish, then ends the threads. */
   async close(): Promise<void> {
-    await this.pool.destroy();
+    await this.pool.close();
   }
 }

@@ -1,67 +1,124 @@
-import type { IntentProjection, TaskProjection } from '../../contracts/state';
+import type { IntentProjection, ProjectionRun, TaskProjection } from '../../contracts/state';
 import { terminalStatuses } from '../../contracts/intent';
-import type { Prisma } from '../../generated/prisma/client';
+import { Prisma } from '../../generated/prisma/client';
 import type { Database } from './client';
 
 const json = (value: unknown) => value as Prisma.InputJsonValue;
+/** A JSON column's new value: absent leaves it, null clears it. */
+const jsonOrNull = (value: unknown) => (value === null ? Prisma.DbNull : json(value));
 
-// The PostgreSQL read model, kept in step with the workflows. Every write is keyed by (intent, seq)
-// so a retried or replayed call changes nothing: older sequence numbers are ignored and audit events
-// have deterministic keys.
+// The PostgreSQL read model, kept in step with the workflows. Writes follow the workflow's current
+// run: within one run they are ordered by `seq`, between runs (a reset, a retry from the Web UI, a
+// continue-as-new) by the step's workflow time. So a retried or replayed call changes nothing, an
+// older run's late write never overwrites a newer run's state, and a new run's writes apply although
+// its `seq` starts again. Audit events have deterministic keys per run and step.
 
-/** An intent's status, plan, validation, gate, capsule and audit event, as of projection `seq`. */
+/** What a row remembers of the last write applied to it. */
+export interface RowClock {
+  runId: string | null;
+  seq: number;
+  stepAt: Date | null;
+}
+
+/**
+ * The ordering rule: does `write` supersede what the row holds? The same run (or a row no run has
+ * written yet, or a write from code older than run tracking): a higher `seq`. Another run: a later
+ * workflow time than the row's last write, so the run that took over wins and a run it replaced
+ * cannot come back with a late write.
+ */
+export function supersedes(write: { seq: number; run?: ProjectionRun }, row: RowClock): boolean {
+  if (!write.run || row.runId === null || row.runId === write.run.id) return write.seq > row.seq;
+  return row.stepAt === null || new Date(write.run.at).getTime() > row.stepAt.getTime();
+}
+
+const clockOf = (p: { seq: number; run?: ProjectionRun }) => ({
+  seq: p.seq,
+  ...(p.run && { runId: p.run.id, stepAt: new Date(p.run.at) }),
+});
+
+interface LockedIntent extends RowClock {
+  status: string;
+}
+
+/** An intent's status, plan, validation, gate, capsule and audit event, as of projection `seq` of its run. */
 export async function recordIntent(db: Database, p: IntentProjection): Promise<void> {
   const now = new Date();
-  await db.$transaction([
-    db.intent.updateMany({
-      where: { id: p.intentId, seq: { lt: p.seq } },
+  await db.$transaction(async (tx) => {
+    // Locked: the current run's write and an older run's late one may arrive together.
+    const [row] = await tx.$queryRaw<LockedIntent[]>`
+      SELECT run_id AS "runId", seq, step_at AS "stepAt", status::text AS status
+      FROM intents WHERE id = ${p.intentId}::uuid FOR UPDATE`;
+    // No row (a workflow started without the API), a duplicate, or a write a newer run superseded.
+    if (!row || !supersedes(p, row)) return;
+    const replaced = p.run !== undefined && row.runId !== null && row.runId !== p.run.id;
+
+    await tx.intent.update({
+      where: { id: p.intentId },
       data: {
-        seq: p.seq,
+        ...clockOf(p),
         status: p.status,
         statusReason: p.reason ?? null,
         ...(p.plan && { plan: json(p.plan) }),
-        ...(p.validation && { validation: json(p.validation) }),
-        ...(p.gate && { gate: json(p.gate) }),
-        ...(terminalStatuses.includes(p.status) && { completedAt: now }),
+        ...(p.validation !== undefined && { validation: jsonOrNull(p.validation) }),
+        ...(p.gate !== undefined && { gate: jsonOrNull(p.gate) }),
+        completedAt: terminalStatuses.includes(p.status) ? now : null,
       },
-    }),
-    ...(p.plan
-      ? [
-          db.task.createMany({
-            data: p.plan.tasks.map((task) => ({
-              intentId: p.intentId,
-              taskId: task.id,
-              type: task.type,
-              description: task.description,
-              dependencies: task.dependencies,
-              priority: task.priority,
-            })),
-            skipDuplicates: true,
-          }),
-        ]
-      : []),
-    ...(p.capsule
-      ? [
-          db.capsule.upsert({
-            where: { id: p.capsule.capsuleId },
-            create: {
-              id: p.capsule.capsuleId,
-              intentId: p.intentId,
-              version: p.capsule.version,
-              bucket: p.capsule.bucket,
-              objectKey: p.capsule.key,
-              sha256: p.capsule.sha256,
-              sizeBytes: BigInt(p.capsule.size),
-              fileCount: p.capsule.fileCount,
-            },
-            update: {},
-          }),
-        ]
-      : []),
-    db.auditEvent.createMany({
+    });
+    if (p.plan) {
+      // A plan is applied once per run, before any of its tasks start: a run that planned again (after
+      // a reset to before planning) replaces the old run's tasks.
+      await tx.task.deleteMany({ where: { intentId: p.intentId } });
+      await tx.task.createMany({
+        data: p.plan.tasks.map((task) => ({
+          intentId: p.intentId,
+          taskId: task.id,
+          type: task.type,
+          description: task.description,
+          dependencies: task.dependencies,
+          priority: task.priority,
+          ...(p.run && { runId: p.run.id, stepAt: new Date(p.run.at) }),
+        })),
+      });
+    }
+    if (p.capsule) {
+      const capsule = {
+        id: p.capsule.capsuleId,
+        version: p.capsule.version,
+        bucket: p.capsule.bucket,
+        objectKey: p.capsule.key,
+        sha256: p.capsule.sha256,
+        sizeBytes: BigInt(p.capsule.size),
+        fileCount: p.capsule.fileCount,
+      };
+      // One capsule per intent: a new run that packaged again replaces the old run's.
+      await tx.capsule.upsert({
+        where: { intentId: p.intentId },
+        create: { ...capsule, intentId: p.intentId },
+        update: capsule,
+      });
+    }
+    const key = p.run ? `${p.intentId}:${p.run.id}` : p.intentId;
+    await tx.auditEvent.createMany({
       data: [
+        ...(replaced
+          ? [
+              {
+                eventKey: `${key}:run`,
+                intentId: p.intentId,
+                type: 'intent.run_replaced',
+                actor: 'workflow',
+                data: json({
+                  previousRunId: row.runId,
+                  runId: p.run!.id,
+                  cause: p.run!.startedBy ?? 'new run',
+                  previousStatus: row.status,
+                  status: p.status,
+                }),
+              },
+            ]
+          : []),
         {
-          eventKey: `${p.intentId}:${p.seq}`,
+          eventKey: `${key}:${p.seq}`,
           intentId: p.intentId,
           type: p.audit.type,
           actor: p.audit.actor,
@@ -69,24 +126,30 @@ export async function recordIntent(db: Database, p: IntentProjection): Promise<v
         },
       ],
       skipDuplicates: true,
-    }),
-  ]);
+    });
+  });
 }
 
-/** A task's state, attempt, timings and artifact, as of projection `seq`. */
+/** A task's state, attempt, timings and artifact, as of projection `seq` of the run that wrote it. */
 export async function recordTask(db: Database, p: TaskProjection): Promise<void> {
   const now = new Date();
   const finished = p.state === 'COMPLETED' || p.state === 'FAILED' || p.state === 'CANCELLED';
-  await db.task.updateMany({
-    where: { intentId: p.intentId, taskId: p.taskId, seq: { lt: p.seq } },
-    data: {
-      seq: p.seq,
-      status: p.state,
-      ...(p.attempt !== undefined && { attempts: p.attempt }),
-      ...(p.state === 'RUNNING' && { startedAt: now }),
-      ...(finished && { finishedAt: now }),
-      ...(p.artifact && { artifactKey: p.artifact.manifestKey, fileCount: p.artifact.fileCount }),
-      ...(p.error !== undefined && { error: p.error }),
-    },
+  await db.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<RowClock[]>`
+      SELECT run_id AS "runId", seq, step_at AS "stepAt"
+      FROM tasks WHERE intent_id = ${p.intentId}::uuid AND task_id = ${p.taskId} FOR UPDATE`;
+    if (!row || !supersedes(p, row)) return;
+    await tx.task.update({
+      where: { intentId_taskId: { intentId: p.intentId, taskId: p.taskId } },
+      data: {
+        ...clockOf(p),
+        status: p.state,
+        ...(p.attempt !== undefined && { attempts: p.attempt }),
+        ...(p.state === 'RUNNING' && { startedAt: now }),
+        ...(finished && { finishedAt: now }),
+        ...(p.artifact && { artifactKey: p.artifact.manifestKey, fileCount: p.artifact.fileCount }),
+        ...(p.error !== undefined && { error: p.error }),
+      },
+    });
   });
 }

@@ -2,7 +2,8 @@ import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { z } from 'zod';
 import { IntentId } from '../../contracts/intent';
-import type { IntentView } from '../../contracts/views';
+import type { ValidationReport } from '../../contracts/validation';
+import type { IntentView, ValidationReportView } from '../../contracts/views';
 import type { ApiDependencies } from '../dependencies';
 import { notFound, Problem } from '../problems';
 import { parse } from '../validate';
@@ -26,8 +27,9 @@ export function validationRoutes(deps: ApiDependencies): Router {
       await pipeline(await deps.store.stream(score.sarifKey), res);
       return;
     }
-    const report = await deps.store.getJson<Record<string, unknown>>(score.reportKey);
-    res.json({ ...report, links: { sarif: `/api/v1/intents/${id}/validation?format=sarif` } });
+    const report = await deps.store.getJson<ValidationReport>(score.reportKey);
+    const view: ValidationReportView = { ...report, links: { sarif: `/api/v1/intents/${id}/validation?format=sarif` } };
+    res.json(view);
   });
 
   return router;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { requireUuid } from '../arguments';
 import { contextOf, out } from '../context';
 import type { DecisionResponse } from '../../contracts/views';
+import { formatTime } from '../format';
 
 type Decision = 'approve' | 'reject';
 
@@ -32,7 +33,8 @@ function decide(decision: Decision) {
     if (ctx.json) return out(response.raw);
     const d = response.body.decision;
     out(
-      `${decision === 'approve' ? 'approved' : 'rejected'} intent ${intentId} as ${d.approver}${d.reason ? ` (${d.reason})` : ''}`,
+      `${decision === 'approve' ? 'approved' : 'rejected'} intent ${intentId} as ${d.approver}` +
+        `${d.decidedAt ? ` at ${formatTime(d.decidedAt)}` : ''}${d.reason ? ` (${d.reason})` : ''}`,
     );
     out(
       decision === 'approve'

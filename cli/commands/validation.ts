@@ -1,8 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { ValidationReport } from '../../contracts/validation';
+import type { IntentView, ValidationReportView } from '../../contracts/views';
 import { requireUuid } from '../arguments';
-import { dynamicLine } from '../format';
+import { dynamicLine, gateLine } from '../format';
+import { fetchIntent } from '../poll';
 import { contextOf, out } from '../context';
 
 export function registerValidation(program: Command): void {
@@ -19,17 +21,21 @@ export function registerValidation(program: Command): void {
         await writeFile(options.sarif, sarif.raw);
         return out(ctx.json ? JSON.stringify({ path: options.sarif }) : `saved SARIF to ${options.sarif}`);
       }
-      const response = await ctx.api.get<ValidationReport>(`/intents/${intentId}/validation`);
-      out(ctx.json ? response.raw : renderValidationReport(response.body));
+      const response = await ctx.api.get<ValidationReportView>(`/intents/${intentId}/validation`);
+      if (ctx.json) return out(response.raw);
+      const { gate } = (await fetchIntent(ctx.api, intentId)).body;
+      out(renderValidationReport(response.body, gate));
     });
 }
 
 const show = (score: number | null) => (score === null ? 'n/a' : String(score));
 
-export function renderValidationReport(report: ValidationReport): string {
+/** The report, and the approval it led to when `gate` (the intent's) is given and no longer open. */
+export function renderValidationReport(report: ValidationReport, gate?: IntentView['gate']): string {
   const { scores } = report;
   const lines = [
     `Verdict:     ${report.verdict.status}${report.verdict.reasons.length ? ` (${report.verdict.reasons.join('; ')})` : ''}`,
+    ...(gate ? [`Approval:    ${gate.state === 'open' ? 'waiting for a decision' : gateLine(gate)}`] : []),
     `Scores:      overall ${show(scores.overall)}, security ${show(scores.security)}, quality ${show(scores.quality)}, compliance ${show(scores.compliance)}`,
     '',
     'Compliance:',

@@ -37,6 +37,8 @@ interface HostProcess {
   ppid: number;
   uid: number;
   state: string;
+  /** The program's name (kept for a zombie, whose cmdline is empty). */
+  name: string;
   cmdline: string;
   cgroup: string;
 }
@@ -53,7 +55,8 @@ async function hostProcesses(): Promise<HostProcess[]> {
       const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? -1);
       const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? -1);
       const state = /^State:\s+(\S)/m.exec(status)?.[1] ?? '?';
-      found.push({ pid: Number(entry), ppid, uid, state, cmdline, cgroup });
+      const name = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '?';
+      found.push({ pid: Number(entry), ppid, uid, state, name, cmdline, cgroup });
     } catch {
       // exited while we looked
     }

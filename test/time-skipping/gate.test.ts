@@ -30,8 +30,13 @@ test('an intent nobody decides on is rejected when the 7-day gate times out', as
       approver: 'policy:gate-timeout',
       reason: 'no decision within 7d',
       via: 'timeout',
+      decidedAt: expect.any(String),
     },
   });
+  // Workflow time: the decision is stamped 7 days after the start, although the test took seconds.
+  const decidedAfter = Date.parse(gate!.decision!.decidedAt!) - serverStart;
+  expect(decidedAfter).toBeGreaterThanOrEqual(7 * DAY);
+  expect(decidedAfter).toBeLessThan(8 * DAY);
   expect(intent.recordedStatuses().at(-1)).toBe('REJECTED');
   expect(intent.calls('recordIntent').at(-1)!.input.gate.state).toBe('timed_out');
   expect(intent.calls('packageCapsule')).toHaveLength(0);
@@ -51,6 +56,7 @@ test('an approval sent 3 days into the gate wins over the timeout', async () => 
     args: [{ decision: 'approve', approver: 'ops@example.com', reason: 'reviewed' }],
   });
   expect(decided).toMatchObject({ decision: 'approve', approver: 'ops@example.com', via: 'update' });
+  expect(Date.parse((decided as { decidedAt: string }).decidedAt) - gateOpened).toBeGreaterThanOrEqual(3 * DAY); // workflow time
 
   expect(await intent.handle.result()).toEqual({ status: 'COMPLETED', capsule: capsule(intent.intentId) });
   const ran = await intent.runTimeMs();

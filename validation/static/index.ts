@@ -13,7 +13,8 @@ import { typeCheck, type TypeCheckResult } from './typescript';
 
 export interface StaticReviewOptions {
   llmReviewer?: LlmReviewer;
-  semgrep?: SemgrepOptions;
+  /** `separately`: not run here (a compute thread must not own a child process); see withSemgrep. */
+  semgrep?: SemgrepOptions | 'separately';
   dependencyPolicy?: DependencyPolicy;
   /** Called between checks, e.g. to heartbeat an activity. */
   onProgress?: (tool: ToolId) => void;
@@ -78,6 +79,29 @@ async function runCheck(
   };
 }
 
+async function semgrepOutcome(project: Project, options: SemgrepOptions | undefined): Promise<CheckOutcome> {
+  const run = await runSemgrep(project, options);
+  if (run.status === 'not_assessed') return run;
+  const note = run.errors.length ? `semgrep reported ${run.errors.length} error(s): ${run.errors[0]}` : undefined;
+  return { findings: run.findings, version: run.version, note };
+}
+
+/**
+ * Adds semgrep to a report made without it: semgrep is a child process, which must belong to a thread
+ * that outlives it (a compute thread torn down mid-run would leave it a zombie nobody collects).
+ */
+export async function withSemgrep(
+  report: StaticReport,
+  project: Project,
+  options: SemgrepOptions | undefined,
+): Promise<StaticReport> {
+  const semgrep = await runCheck('semgrep', () => semgrepOutcome(project, options));
+  const at = report.checks.findIndex((check) => check.tool === 'dependencies');
+  const checks = [...report.checks];
+  checks.splice(at < 0 ? checks.length : at, 0, semgrep.check); // where the full review puts it
+  return { ...report, checks, findings: sortFindings([...report.findings, ...semgrep.findings]) };
+}
+
 async function llmOutcome(project: Project, reviewer: LlmReviewer | undefined): Promise<CheckOutcome> {
   const review = await runLlmReview(project, reviewer);
   if (review.status !== 'completed') return review;
@@ -140,12 +164,8 @@ export async function runStaticReview(
       : `secretlint not assessed (${scan.secretlint.reason}); built-in detectors only`;
     return { findings: scan.findings, version: `secretlint ${secretlintVersion()} + qlp detectors`, note };
   });
-  await check('semgrep', async () => {
-    const run = await runSemgrep(project, options.semgrep);
-    if (run.status === 'not_assessed') return run;
-    const note = run.errors.length ? `semgrep reported ${run.errors.length} error(s): ${run.errors[0]}` : undefined;
-    return { findings: run.findings, version: run.version, note };
-  });
+  const { semgrep } = options;
+  if (semgrep !== 'separately') await check('semgrep', () => semgrepOutcome(project, semgrep));
   await check('dependencies', () => ({ findings: checkDependencies(project, options.dependencyPolicy) }));
   await check('llm', () => llmOutcome(project, options.llmReviewer));
 
