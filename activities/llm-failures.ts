@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { BudgetExceededError, InvalidOutputError, LlmFailure } from '../adapters/llm';
 import { UNSAFE_PATH } from '../agents/llm/output-policy';
+import { HEARTBEAT_EVERY_MS } from './heartbeat';
 
 const INVALID_OUTPUT = { type: 'LlmInvalidOutput', what: "the LLM's output was" };
 
@@ -50,7 +51,7 @@ export async function whileHeartbeating<T>(work: (signal?: AbortSignal) => Promi
   } catch {
     return work(undefined);
   }
-  const timer = setInterval(() => context.heartbeat({ phase: 'waiting for the LLM' }), 5_000);
+  const timer = setInterval(() => context.heartbeat({ phase: 'waiting for the LLM' }), HEARTBEAT_EVERY_MS);
   try {
     return await work(context.cancellationSignal);
   } finally {

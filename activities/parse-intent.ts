@@ -7,12 +7,13 @@ import type { ParseIntentInput } from '../contracts/workflow';
 import { planFromIntent } from '../agents/planning/plan';
 import { IntentText } from '../contracts/intent';
 import { checkedInput, refusalFailure } from './failures';
+import { heartbeating } from './heartbeat';
 import { toApplicationFailure, whileHeartbeating } from './llm-failures';
 
 export function createPlanningActivities(deps: { gateway: LlmGateway; store: ObjectStore; defaultBudget: Budget }) {
   return {
     /** Intent text → plan (agents/planning), kept in S3 for agents that need the whole picture. */
-    async parseIntent(input: ParseIntentInput): Promise<Plan> {
+    parseIntent: heartbeating(async (input: ParseIntentInput): Promise<Plan> => {
       checkedInput(IntentText, input.text, 'text');
       const result = await whileHeartbeating((signal) => planFromIntent(deps, { ...input, signal })).catch(
         (error: unknown) => {
@@ -22,6 +23,6 @@ export function createPlanningActivities(deps: { gateway: LlmGateway; store: Obj
       if (!result.ok) throw refusalFailure(result);
       await deps.store.putJson(planKey(input.intentId), result.plan);
       return result.plan;
-    },
+    }),
   };
 }

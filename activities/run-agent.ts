@@ -10,6 +10,7 @@ import { runAgentTask } from '../agents/run';
 import { IntentText } from '../contracts/intent';
 import { checkedInput, failingArtifacts, refusalFailure } from './failures';
 import { toApplicationFailure, whileHeartbeating } from './llm-failures';
+import { heartbeating } from './heartbeat';
 
 export interface AgentActivityDependencies {
   store: ObjectStore;
@@ -23,24 +24,26 @@ export function createAgentActivities({ store, ...deps }: AgentActivityDependenc
   const agents = { ...deps, plan: (intentId: string) => store.getJson<Plan>(planKey(intentId)).catch(() => undefined) };
   return {
     /** Runs the agent for one task and stores what it produced in S3; returns a reference with its usage. */
-    runAgent: failingArtifacts(async (input: TaskInput): Promise<ArtifactRef> => {
-      checkedInput(IntentText, input.intentText, 'intentText');
-      const dependencyFiles = (await loadFiles(store, input.dependencies)).map((file) => ({
-        path: file.path,
-        content: file.content.toString('utf8'),
-      }));
-      heartbeat({ phase: 'generating' });
-      const result = await whileHeartbeating((signal) =>
-        runAgentTask(agents, { ...input, dependencyFiles, signal }),
-      ).catch((error: unknown) => {
-        throw toApplicationFailure(error, {
-          type: 'OutputRejected',
-          what: `the ${input.task.type} agent's output was`,
+    runAgent: failingArtifacts(
+      heartbeating(async (input: TaskInput): Promise<ArtifactRef> => {
+        checkedInput(IntentText, input.intentText, 'intentText');
+        const dependencyFiles = (await loadFiles(store, input.dependencies)).map((file) => ({
+          path: file.path,
+          content: file.content.toString('utf8'),
+        }));
+        heartbeat({ phase: 'generating' });
+        const result = await whileHeartbeating((signal) =>
+          runAgentTask(agents, { ...input, dependencyFiles, signal }),
+        ).catch((error: unknown) => {
+          throw toApplicationFailure(error, {
+            type: 'OutputRejected',
+            what: `the ${input.task.type} agent's output was`,
+          });
         });
-      });
-      if (!result.ok) throw refusalFailure(result);
-      const ref = await storeTaskFiles(store, input.intentId, input.task.id, result.files);
-      return { ...ref, generator: result.generator, usage: result.usage };
-    }),
+        if (!result.ok) throw refusalFailure(result);
+        const ref = await storeTaskFiles(store, input.intentId, input.task.id, result.files);
+        return { ...ref, generator: result.generator, usage: result.usage };
+      }),
+    ),
   };
 }

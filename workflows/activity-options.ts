@@ -3,14 +3,15 @@ import type { TaskType } from '../contracts/plan';
 
 // One place for the timeouts and retry policy of each kind of activity.
 
-// Every activity that can run longer than a few seconds heartbeats, with a heartbeat timeout of at most
-// 30 s: when its worker dies, Temporal retries it on another worker within that time, not at the end
-// of its start-to-close timeout.
+// Every activity that can run longer than a few seconds heartbeats (every 2 s, activities/heartbeat.ts),
+// with this heartbeat timeout: when its worker dies, Temporal retries it on another worker within about
+// 15 s, not at the end of its start-to-close timeout (and a loaded machine still beats well inside it).
+const HEARTBEAT_TIMEOUT = '15s';
 
 /** Planning: may call an LLM; retried with backoff, heartbeating. */
 export const agentActivity: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 };
 
@@ -33,7 +34,7 @@ export const taskActivity: Record<TaskType, ActivityOptions> = {
 /** Packaging: object-storage work, heartbeating. */
 export const ioActivity: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
 };
 
@@ -53,14 +54,14 @@ const validationRetry: RetryPolicy = {
 /** The project's type-check (once per project: layer 1 reuses it), heartbeating. */
 export const typecheckActivity: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { ...validationRetry, maximumAttempts: 10 },
 };
 
 /** Layer 1: compiler, ESLint, secrets, semgrep, dependency policy, LLM review. */
 export const staticReviewActivity: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { ...validationRetry, maximumAttempts: 3 },
 };
 
@@ -73,7 +74,7 @@ export const complianceActivity: ActivityOptions = { ...staticReviewActivity, st
  */
 export const dynamicValidationActivity: ActivityOptions = {
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { ...validationRetry, maximumAttempts: 2 },
 };
 

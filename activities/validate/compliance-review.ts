@@ -4,7 +4,7 @@ import type { ComplianceSummary } from '../../contracts/validation';
 import { parseCustomRules } from '../../validation/compliance/custom-rules';
 import type { BuiltInFramework, CustomRulesFile } from '../../validation/compliance/schema';
 import type { ProjectAnalysis } from './analysis';
-import { withHeartbeat } from './heartbeat';
+import { withHeartbeat } from '../heartbeat';
 import { loadProject, type ValidationInput } from './load-project';
 
 export interface ComplianceReviewInput extends ValidationInput {

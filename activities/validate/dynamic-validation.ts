@@ -6,7 +6,7 @@ import type { SandboxLimits } from '../../contracts/sandbox';
 import type { DynamicReport, DynamicSummary, LayerFailure } from '../../contracts/validation';
 import { dynamicFindings, dynamicOutcome, dynamicProblems, sandboxBrief } from '../../validation/dynamic';
 import type { ProjectAnalysis } from './analysis';
-import { withHeartbeat } from './heartbeat';
+import { withHeartbeat } from '../heartbeat';
 import { loadProject, type ValidationInput } from './load-project';
 
 export type DynamicValidationInput = ValidationInput;

@@ -5,7 +5,7 @@ import { countBySeverity } from '../../validation/findings';
 import { withLlmReview } from '../../validation/static';
 import type { LlmReviewer } from '../../validation/static/llm-review';
 import type { ProjectAnalysis } from './analysis';
-import { withHeartbeat } from './heartbeat';
+import { withHeartbeat } from '../heartbeat';
 import { loadProject, type ValidationInput } from './load-project';
 
 export type StaticReviewInput = ValidationInput;

@@ -2,7 +2,7 @@ import { reportKeys } from '../../adapters/storage/artifacts';
 import type { ObjectStore } from '../../adapters/storage/s3';
 import type { ValidationSummary } from '../../contracts/validation';
 import type { ProjectAnalysis } from './analysis';
-import { withHeartbeat } from './heartbeat';
+import { withHeartbeat } from '../heartbeat';
 import { loadProject, type ValidationInput } from './load-project';
 
 export type ValidateProjectInput = ValidationInput;
