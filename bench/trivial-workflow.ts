@@ -6,3 +6,8 @@ const { noop } = proxyActivities<{ noop(): Promise<void> }>({ startToCloseTimeou
 export async function trivialWorkflow(): Promise<void> {
   await noop();
 }
+
+/** The floor of an intent: as many sequential no-op activities as the intent's critical path has hops. */
+export async function floorWorkflow(hops: number): Promise<void> {
+  for (let i = 0; i < hops; i++) await noop();
+}

@@ -34,3 +34,16 @@ test('the compute pool gives the same type-check as the main thread, and leaves 
   // Whatever a thread started is collected (a zombie of ours that stays would pile up in a long-lived worker).
   await eventually(async () => ((await zombieChildren()).length === 0 ? true : undefined), 'no zombie children');
 });
+
+test('threads the pool ends when idle are replaced by new ones that load the task module again', async () => {
+  const pool = new ComputePool<typeof threaded>(require.resolve('../validation/threaded'), 2, 50);
+  try {
+    for (let round = 0; round < 3; round++) {
+      const results = await Promise.all([pool.run('typeCheck', { project }), pool.run('typeCheck', { project })]);
+      expect(results.map((r) => r.filesChecked)).toEqual([2, 2]);
+      await new Promise((resolve) => setTimeout(resolve, 500)); // idle past 50 ms: the threads end
+    }
+  } finally {
+    await pool.close();
+  }
+});

@@ -13,14 +13,14 @@ type TaskModule = Record<string, (input: never) => unknown>;
 export class ComputePool<Tasks extends TaskModule> {
   private readonly pool: Piscina;
 
-  constructor(taskModule: string, threads = availableParallelism()) {
+  /** `idleMs`: how long an idle thread is kept (it holds the loaded compiler) before the pool ends it. */
+  constructor(taskModule: string, threads = availableParallelism(), idleMs = 60_000) {
     this.pool = new Piscina({
       filename: join(__dirname, 'thread.cjs'),
       workerData: { module: taskModule },
       minThreads: 1,
       maxThreads: threads,
-      // Threads load the compiler once and keep it: idle ones are kept for a minute.
-      idleTimeout: 60_000,
+      idleTimeout: idleMs,
     });
   }
 

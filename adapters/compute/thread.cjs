@@ -9,19 +9,21 @@ const tasks = require(workerData.module);
 module.exports = ({ task, input }) => tasks[task](input);
 
 /**
- * TypeScript sources (development, tests: no build step) are compiled here with swc's in-process
- * compiler. Not tsx: its esbuild service is a child process of this thread, and a thread ended by the
- * pool leaves that child a zombie nobody collects.
+ * TypeScript sources (development, tests: no build step) are transpiled here with the TypeScript
+ * compiler the checks load anyway: plain JavaScript, in this thread. Not tsx, whose esbuild service is a
+ * child process of the thread (a thread ended by the pool leaves it a zombie nobody collects), and not
+ * swc, whose native module crashes the process when a recycled thread loads it again.
  */
 function compileTypeScriptInProcess() {
-  const { transformSync } = require('@swc/core');
+  const ts = require('typescript');
+  const compilerOptions = {
+    module: ts.ModuleKind.CommonJS,
+    target: ts.ScriptTarget.ES2022,
+    esModuleInterop: true,
+    inlineSourceMap: true,
+  };
   require.extensions['.ts'] = (module, filename) => {
-    const { code } = transformSync(readFileSync(filename, 'utf8'), {
-      filename,
-      sourceMaps: 'inline',
-      jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-      module: { type: 'commonjs' },
-    });
-    module._compile(code, filename);
+    const source = readFileSync(filename, 'utf8');
+    module._compile(ts.transpileModule(source, { compilerOptions, fileName: filename }).outputText, filename);
   };
 }
