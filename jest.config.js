@@ -15,7 +15,7 @@ module.exports = {
   setupFiles: ['<rootDir>/test/support/quiet-runtime.ts'],
   // Tests wait on events (workflow results, queries, read-model rows) with a generous window
   // (test/support/stack.ts PATIENCE_MS); the per-test limit sits above it, so a slow machine is slow, not red.
-  testTimeout: 180_000,
+  testTimeout: 600_000,
   // Two test files at a time on 2 cores: each runs its own API, workers and validation threads.
   maxWorkers: 2,
 };

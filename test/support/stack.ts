@@ -11,7 +11,7 @@ import { loadConfig, type Config } from '../../config';
 import { createWorker, type CreateWorkerOptions, type QlpWorker } from '../../workers/create-worker';
 
 /** How long a test waits for something that will happen: generous, since a loaded 2-core machine is slow. */
-export const PATIENCE_MS = 120_000;
+export const PATIENCE_MS = 300_000;
 
 /** What one test file uses: the shared real services, with a task queue of its own. */
 export interface TestStack {
