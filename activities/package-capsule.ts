@@ -1,4 +1,5 @@
-import { capsuleKey, loadFiles } from '../adapters/storage/artifacts';
+import { ApplicationFailure } from '@temporalio/activity';
+import { capsuleKey, filesDigest, loadFiles } from '../adapters/storage/artifacts';
 import type { ObjectStore } from '../adapters/storage/s3';
 import type { ArtifactRef, CapsuleRef } from '../contracts/artifacts';
 import { buildCapsule, capsuleReports } from '../capsule/build';
@@ -26,6 +27,7 @@ export function createPackagingActivities(store: ObjectStore) {
           return { ...ref, sha256: existing.metadata['sha256'], size: existing.size, fileCount };
         }
         const projectFiles = await loadFiles(store, input.artifacts);
+        assertReviewed(input, filesDigest(projectFiles));
         const reports = [];
         for (const report of capsuleReports(input.validation))
           reports.push({ path: report.path, content: await store.getBuffer(report.key) });
@@ -40,4 +42,26 @@ export function createPackagingActivities(store: ObjectStore) {
       }),
     ),
   };
+}
+
+/**
+ * Only what was reviewed ships: the files must be the ones validation digested, and the approval must be
+ * for that review. (Intents validated before digests existed carry none, and are packaged as approved.)
+ */
+function assertReviewed(input: PackageCapsuleInput, files: string): void {
+  const reviewed = input.validation.score?.digest;
+  if (!reviewed) return;
+  if (files !== reviewed.files) {
+    throw ApplicationFailure.nonRetryable(
+      `the files to package (digest ${files.slice(0, 12)}…) are not the files that were validated (${reviewed.files.slice(0, 12)}…)`,
+      'UnreviewedContent',
+    );
+  }
+  const approved = input.approval.digest;
+  if (approved && approved !== reviewed.review) {
+    throw ApplicationFailure.nonRetryable(
+      `the approval is for review digest ${approved.slice(0, 12)}…, not for this validation (${reviewed.review.slice(0, 12)}…)`,
+      'UnreviewedContent',
+    );
+  }
 }

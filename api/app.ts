@@ -1,10 +1,13 @@
 import express, { type ErrorRequestHandler } from 'express';
+import { authenticate } from './auth/authenticate';
 import type { ApiDependencies } from './dependencies';
 import { openApiDocument } from './openapi';
 import { notFound, problemHandler, undecodablePath } from './problems';
+import { auditRoutes } from './routes/audit';
 import { capsuleRoutes } from './routes/capsules';
 import { healthRoutes } from './routes/health';
 import { intentRoutes } from './routes/intents';
+import { keyRoutes } from './routes/keys';
 import { llmRoutes } from './routes/llm';
 import { validationRoutes } from './routes/validation';
 
@@ -14,10 +17,20 @@ export function createApp(deps: ApiDependencies): express.Express {
   app.disable('x-powered-by');
   app.use(express.json({ limit: deps.config.api.bodyLimit, strict: true }));
   const v1 = express.Router();
+  // Open: the API's description and its health (for load balancers). Everything else needs credentials.
   v1.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
-  v1.use(intentRoutes(deps), capsuleRoutes(deps), healthRoutes(deps), llmRoutes(deps), validationRoutes(deps));
+  v1.use(healthRoutes(deps));
+  v1.use(authenticate(deps));
+  v1.use(
+    intentRoutes(deps),
+    capsuleRoutes(deps),
+    llmRoutes(deps),
+    validationRoutes(deps),
+    keyRoutes(deps),
+    auditRoutes(deps),
+  );
   app.use('/api/v1', v1);
   app.use((req, _res, next) => next(notFound(`route ${req.method} ${req.path}`)));
   const templates = Object.keys(openApiDocument.paths);

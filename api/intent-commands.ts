@@ -8,14 +8,21 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { executeUpdate } from '../adapters/temporal/updates';
-import type { DecisionInput, DecisionRecord } from '../contracts/decision';
+import { appendAuditEvent } from '../adapters/db/audit';
+import { tenantPolicy } from '../config/security';
+import { signDecision, type DecisionClaims } from '../contracts/approval';
+import type { DecisionRecord, DecisionRequest, GateState } from '../contracts/decision';
+import type { DecisionTokenView } from '../contracts/views';
+import type { Principal } from '../contracts/identity';
 import { intentWorkflowId, type CancelRequest, type SubmitIntentRequest } from '../contracts/intent';
 import { QlpStatus, QlpTenant } from '../contracts/search-attributes';
 import { markdownLiteral } from '../contracts/text';
 import type { Intent } from '../generated/prisma/client';
 import type { intentWorkflow } from '../workflows';
 import { cancelIntentUpdate, submitDecisionUpdate } from '../workflows/messages';
+import { tenantScope } from './auth/guard';
 import type { ApiDependencies } from './dependencies';
+import { admitSubmission } from './quotas';
 import { notFound, Problem } from './problems';
 
 /** Bytes of the Web UI summary (the server refuses a start whose summary is over its limit, 400 bytes by default). */
@@ -33,37 +40,44 @@ export interface Submitted {
  */
 export async function submitIntent(
   deps: ApiDependencies,
+  principal: Principal,
   request: SubmitIntentRequest,
   idempotencyKey?: string,
 ): Promise<Submitted> {
+  const tenant = submissionTenant(principal, request.tenant);
   const requestHash = createHash('sha256')
-    .update(JSON.stringify([request.tenant, request.text, request.failurePolicy ?? null]))
+    .update(JSON.stringify([tenant, request.text, request.failurePolicy ?? null]))
     .digest('hex');
   if (idempotencyKey) {
-    const earlier = await findByKey(deps, request.tenant, idempotencyKey, requestHash);
+    const earlier = await findByKey(deps, tenant, idempotencyKey, requestHash);
     if (earlier) return { intent: earlier, replayed: true };
   }
   const id = randomUUID();
   let intent: Intent;
   try {
-    intent = await deps.db.intent.create({
-      data: {
-        id,
-        tenant: request.tenant,
-        text: request.text,
-        workflowId: intentWorkflowId(id),
-        idempotencyKey,
-        requestHash,
-      },
+    intent = await deps.db.$transaction(async (tx) => {
+      await admitSubmission(deps, tx, tenant, principal);
+      return tx.intent.create({
+        data: {
+          id,
+          tenant,
+          text: request.text,
+          workflowId: intentWorkflowId(id),
+          idempotencyKey,
+          requestHash,
+          submittedBy: principal.subject,
+        },
+      });
     });
   } catch (error) {
+    if (error instanceof Problem) throw error;
     // A concurrent request with the same key won the race; answer as its replay.
-    const earlier = idempotencyKey && (await findByKey(deps, request.tenant, idempotencyKey, requestHash));
+    const earlier = idempotencyKey && (await findByKey(deps, tenant, idempotencyKey, requestHash));
     if (earlier) return { intent: earlier, replayed: true };
     throw error;
   }
   try {
-    const runId = await startIntentWorkflow(deps, intent, request.failurePolicy);
+    const runId = await startIntentWorkflow(deps, intent, principal, request.failurePolicy);
     return { intent: await deps.db.intent.update({ where: { id }, data: { runId } }), replayed: false };
   } catch (error) {
     // Not accepted, so leave nothing behind: the client sees an error and may retry with the same key.
@@ -74,6 +88,22 @@ export async function submitIntent(
       `could not start the intent workflow: ${(error as Error).message}`,
     );
   }
+}
+
+/** The tenant a submission goes to: the one named (which must be the caller's), or the caller's only one. */
+function submissionTenant(principal: Principal, named: string | undefined): string {
+  if (named !== undefined) {
+    if (!principal.tenants.includes(named)) {
+      throw new Problem(403, 'Forbidden', `you are not a member of tenant ${named}`, [
+        { field: 'body.tenant', reason: 'is not one of your tenants' },
+      ]);
+    }
+    return named;
+  }
+  if (principal.tenants.length === 1) return principal.tenants[0]!;
+  throw new Problem(400, 'Invalid request', 'body.tenant is required: you belong to several tenants', [
+    { field: 'body.tenant', reason: `is required: one of ${principal.tenants.join(', ')}` },
+  ]);
 }
 
 async function findByKey(deps: ApiDependencies, tenant: string, idempotencyKey: string, requestHash: string) {
@@ -92,9 +122,11 @@ async function findByKey(deps: ApiDependencies, tenant: string, idempotencyKey: 
 async function startIntentWorkflow(
   deps: ApiDependencies,
   intent: Intent,
+  principal: Principal,
   failurePolicy = deps.config.dag.failurePolicy,
 ): Promise<string | null> {
   const { config } = deps;
+  const tenant = tenantPolicy(config.security, intent.tenant);
   try {
     const handle = await deps.temporal.workflow.start<typeof intentWorkflow>('intentWorkflow', {
       taskQueue: config.temporal.taskQueue,
@@ -115,7 +147,14 @@ async function startIntentWorkflow(
             failurePolicy,
             budget: config.llm.budget,
             validation: { thresholds: config.validation.thresholds, frameworks: config.validation.frameworks },
+            approval: {
+              required: tenant.approvalsRequired,
+              allowSelfApproval: tenant.allowSelfApproval,
+              unauthenticatedSignals: config.security.unsignedSignals,
+              publicKeys: [deps.signingKey.publicKeyHex],
+            },
           },
+          submittedBy: { subject: principal.subject, name: principal.name },
         },
       ],
       typedSearchAttributes: [
@@ -133,32 +172,133 @@ async function startIntentWorkflow(
   }
 }
 
-/** Sends an approve/reject decision through the validated `submitDecision` update. */
+/** The refusals a gate reports, as HTTP: who may not (403), what is stale or closed (409), what is wrong (400). */
+const refusalStatus: Record<string, [number, string]> = {
+  NotAwaitingDecision: [409, 'Not awaiting a decision'],
+  AlreadyDecided: [409, 'Already decided'],
+  StaleDigest: [409, 'Stale review digest'],
+  SelfApproval: [403, 'Separation of duties'],
+  Forbidden: [403, 'Forbidden'],
+  Unauthenticated: [401, 'Unauthorized'],
+  InvalidDecision: [400, 'Invalid request'],
+};
+
+/** A decision by the authenticated approver, signed for the gate to verify; the approver never comes from the body. */
+export function signedDecision(
+  deps: ApiDependencies,
+  principal: Principal,
+  intentId: string,
+  request: DecisionRequest,
+) {
+  const issuedAt = new Date();
+  const expiresAt = new Date(issuedAt.getTime() + msOf(String(deps.config.security.tokenTtl)));
+  const claims: DecisionClaims = {
+    v: 1,
+    intentId,
+    decision: request.decision,
+    ...(request.reason && { reason: request.reason }),
+    digest: request.digest,
+    principal: {
+      subject: principal.subject,
+      name: principal.name,
+      roles: principal.roles,
+      tenants: principal.tenants,
+      method: principal.method,
+    },
+    issuedAt: issuedAt.toISOString(),
+    expiresAt: expiresAt.toISOString(),
+  };
+  return { token: signDecision(claims, deps.signingKey.privateKey), expiresAt };
+}
+
+/** Sends an approve/reject decision through the validated `submitDecision` update, signed for the caller. */
 export async function decideIntent(
   deps: ApiDependencies,
+  principal: Principal,
   intentId: string,
-  input: DecisionInput,
+  request: DecisionRequest,
 ): Promise<DecisionRecord> {
-  const intent = await deps.db.intent.findUnique({ where: { id: intentId } });
+  const intent = await deps.db.intent.findFirst({ where: { id: intentId, ...tenantScope(principal) } });
   if (!intent) throw notFound(`intent ${intentId}`);
-  const notAwaiting = (detail: string) => new Problem(409, 'Not awaiting a decision', detail);
+  // Intents submitted before identities existed take the plain decision their gate understands.
+  const message = intent.submittedBy
+    ? { token: signedDecision(deps, principal, intentId, request).token }
+    : { decision: request.decision, approver: principal.name, ...(request.reason && { reason: request.reason }) };
   try {
-    return await executeUpdate(deps.temporal.workflow.getHandle(intent.workflowId), submitDecisionUpdate, [input]);
+    return await executeUpdate(deps.temporal.workflow.getHandle(intent.workflowId), submitDecisionUpdate, [message]);
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-      if (error.cause.type === 'NotAwaitingDecision') throw notAwaiting(error.cause.message);
-      if (error.cause.type === 'InvalidDecision') throw new Problem(400, 'Invalid request', error.cause.message);
+      const [status, title] = refusalStatus[error.cause.type ?? ''] ?? [409, 'Decision refused'];
+      await auditRefusal(deps, intent, principal, request, error.cause.type ?? 'refused', error.cause.message);
+      throw new Problem(status, title, error.cause.message);
     }
     if (error instanceof WorkflowNotFoundError || (error as { code?: number }).code === 5) {
-      throw notAwaiting(`intent is ${intent.status}, not awaiting a decision`);
+      throw new Problem(409, 'Not awaiting a decision', `intent is ${intent.status}, not awaiting a decision`);
     }
     throw error;
   }
 }
 
+/**
+ * A signed decision for the `decision` signal (temporal CLI), for ops who act there. The gate checks it
+ * as it checks the API's own: so a token is refused early here when the gate is closed or the digest stale.
+ */
+export async function decisionToken(
+  deps: ApiDependencies,
+  principal: Principal,
+  intentId: string,
+  request: DecisionRequest,
+): Promise<DecisionTokenView> {
+  const intent = await deps.db.intent.findFirst({ where: { id: intentId, ...tenantScope(principal) } });
+  if (!intent) throw notFound(`intent ${intentId}`);
+  if (!intent.submittedBy) {
+    throw new Problem(409, 'Not signed', 'this intent was submitted before signed decisions: send a plain decision');
+  }
+  const gate = intent.gate as GateState | null;
+  if (intent.status !== 'AWAITING_APPROVAL' || gate?.state !== 'open') {
+    throw new Problem(409, 'Not awaiting a decision', `intent is ${intent.status}, not awaiting a decision`);
+  }
+  if (gate.digest && gate.digest !== request.digest) {
+    throw new Problem(409, 'Stale review digest', `what is under review now is ${gate.digest}, not ${request.digest}`);
+  }
+  const { token, expiresAt } = signedDecision(deps, principal, intentId, request);
+  const input = JSON.stringify({ token }).replace(/'/g, "'\\''");
+  return {
+    intentId,
+    workflowId: intent.workflowId,
+    token,
+    expiresAt: expiresAt.toISOString(),
+    command: `temporal workflow signal --workflow-id ${intent.workflowId} --name decision --input '${input}'`,
+  };
+}
+
+/** A decision the gate refused goes into the intent's audit trail: who tried what, and why it was refused. */
+async function auditRefusal(
+  deps: ApiDependencies,
+  intent: Intent,
+  principal: Principal,
+  request: DecisionRequest,
+  type: string,
+  message: string,
+): Promise<void> {
+  await appendAuditEvent(deps.db, {
+    eventKey: `decision-refused:${randomUUID()}`,
+    tenant: intent.tenant,
+    intentId: intent.id,
+    type: 'intent.decision_refused',
+    actor: principal.subject,
+    data: { name: principal.name, decision: request.decision, digest: request.digest, refusal: type, reason: message },
+  });
+}
+
 /** Cancels a running intent through the validated `cancelIntent` update (409 once it is finishing or finished). */
-export async function cancelIntent(deps: ApiDependencies, intentId: string, request: CancelRequest): Promise<void> {
-  const intent = await deps.db.intent.findUnique({ where: { id: intentId } });
+export async function cancelIntent(
+  deps: ApiDependencies,
+  principal: Principal,
+  intentId: string,
+  request: CancelRequest,
+): Promise<void> {
+  const intent = await deps.db.intent.findFirst({ where: { id: intentId, ...tenantScope(principal) } });
   if (!intent) throw notFound(`intent ${intentId}`);
   const handle = deps.temporal.workflow.getHandle(intent.workflowId);
   try {
@@ -176,4 +316,10 @@ export async function cancelIntent(deps: ApiDependencies, intentId: string, requ
     }
     throw error;
   }
+}
+
+/** A token TTL (`90s`, `15m`, `2h`) in milliseconds. */
+function msOf(ttl: string): number {
+  const [, n, unit] = /^(\d+)(s|m|h)$/.exec(ttl) ?? [];
+  return Number(n) * { s: 1000, m: 60_000, h: 3_600_000 }[unit as 's' | 'm' | 'h'];
 }

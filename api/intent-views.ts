@@ -3,6 +3,8 @@ import { summariseUsage } from '../adapters/llm';
 import { workflowUiUrl } from '../adapters/temporal/client';
 import type { ListIntentsQuery } from '../contracts/intent';
 import type { IntentPage, IntentView } from '../contracts/views';
+import type { Principal } from '../contracts/identity';
+import { tenantScope } from './auth/guard';
 import type { ApiDependencies } from './dependencies';
 import { Problem } from './problems';
 
@@ -15,6 +17,7 @@ export function intentView(deps: ApiDependencies, row: IntentRow): IntentView {
     id: row.id,
     tenant: row.tenant,
     text: row.text,
+    submittedBy: row.submittedBy,
     status: row.status,
     statusReason: row.statusReason,
     workflowId: row.workflowId,
@@ -59,18 +62,27 @@ export function intentView(deps: ApiDependencies, row: IntentRow): IntentView {
   };
 }
 
-export async function getIntent(deps: ApiDependencies, id: string) {
-  const row = await deps.db.intent.findUnique({ where: { id }, include: { tasks: true, capsule: true } });
+/** An intent of one of the caller's tenants; another tenant's is as absent as an unknown one. */
+export async function getIntent(deps: ApiDependencies, principal: Principal, id: string) {
+  const row = await deps.db.intent.findFirst({
+    where: { id, ...tenantScope(principal) },
+    include: { tasks: true, capsule: true },
+  });
   if (!row) return null;
   const offline = (row.plan as { mode?: string } | null)?.mode === 'offline';
   return { ...intentView(deps, row), usage: await summariseUsage(deps.db, id, offline) };
 }
 
 /** Newest first, keyset-paginated so pages stay stable while intents arrive. */
-export async function listIntents(deps: ApiDependencies, query: ListIntentsQuery): Promise<IntentPage> {
+export async function listIntents(
+  deps: ApiDependencies,
+  principal: Principal,
+  query: ListIntentsQuery,
+): Promise<IntentPage> {
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
   const rows = await deps.db.intent.findMany({
     where: {
+      ...tenantScope(principal),
       ...(query.status && { status: query.status }),
       ...(after && {
         OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],

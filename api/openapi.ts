@@ -1,7 +1,14 @@
 import { z } from 'zod';
-import { DecisionInput } from '../contracts/decision';
+import { DecisionRequest } from '../contracts/decision';
+import { CreateApiKeyRequest } from '../contracts/identity';
 import { CancelIntentRequest, ListIntentsQuery, SubmitIntentRequest } from '../contracts/intent';
+import { AuditPageView, AuditQuery, AuditTrailView } from '../contracts/audit-chain';
 import {
+  ApiKeyList,
+  ApiKeyView,
+  CreatedApiKeyView,
+  DecisionTokenView,
+  PrincipalView,
   DecisionResponse,
   HealthReport,
   IntentPage,
@@ -15,7 +22,15 @@ import {
 
 const schemas = {
   SubmitIntentRequest: z.toJSONSchema(SubmitIntentRequest, { io: 'input' }),
-  DecisionInput: z.toJSONSchema(DecisionInput, { io: 'input' }),
+  DecisionRequest: z.toJSONSchema(DecisionRequest, { io: 'input' }),
+  CreateApiKeyRequest: z.toJSONSchema(CreateApiKeyRequest, { io: 'input' }),
+  ApiKey: z.toJSONSchema(ApiKeyView),
+  CreatedApiKey: z.toJSONSchema(CreatedApiKeyView),
+  ApiKeyList: z.toJSONSchema(ApiKeyList),
+  Principal: z.toJSONSchema(PrincipalView),
+  DecisionToken: z.toJSONSchema(DecisionTokenView),
+  AuditTrail: z.toJSONSchema(AuditTrailView),
+  AuditPage: z.toJSONSchema(AuditPageView),
   CancelIntentRequest: z.toJSONSchema(CancelIntentRequest, { io: 'input' }),
   IntentView: z.toJSONSchema(IntentView),
   IntentPage: z.toJSONSchema(IntentPage),
@@ -36,11 +51,32 @@ const idParam = (name: string) => ({ name, in: 'path', required: true, schema: {
 
 const listQuery = z.toJSONSchema(ListIntentsQuery, { io: 'input' }) as { properties: Record<string, object> };
 
+const auditQuery = z.toJSONSchema(AuditQuery, { io: 'input' }) as { properties: Record<string, object> };
+
+/** Every protected operation answers these besides its own. */
+const guarded = {
+  401: problem('No credentials, or they were refused'),
+  403: problem('Your roles do not allow it'),
+};
+
+const open = new Set(['/health']);
+
+/** Marks every operation but the open ones as needing a bearer credential, answering 401/403 too. */
+function secured<P extends Record<string, Record<string, { responses: object }>>>(paths: P): P {
+  for (const [path, methods] of Object.entries(paths)) {
+    if (open.has(path)) continue;
+    for (const operation of Object.values(methods)) {
+      Object.assign(operation, { security: [{ bearer: [] }], responses: { ...guarded, ...operation.responses } });
+    }
+  }
+  return paths;
+}
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: { title: 'QuantumLayer API', version: '1.0.0' },
   servers: [{ url: '/api/v1' }],
-  paths: {
+  paths: secured({
     '/intents': {
       post: {
         summary: 'Submit an intent',
@@ -54,6 +90,7 @@ export const openApiDocument = {
           413: problem('Body too large'),
           415: problem('Body is not JSON'),
           422: problem('Idempotency-Key reused with another body'),
+          429: problem('A quota of the tenant is exhausted (the problem names it and when it resets; Retry-After)'),
           503: problem('Temporal unavailable; nothing was accepted'),
         },
       },
@@ -72,14 +109,71 @@ export const openApiDocument = {
     },
     '/intents/{id}/decision': {
       post: {
-        summary: 'Approve or reject an intent waiting at its gate',
+        summary:
+          'Approve or reject an intent waiting at its gate, as the authenticated approver, for the digest reviewed',
         parameters: [idParam('id')],
-        requestBody: { required: true, ...json('DecisionInput') },
+        requestBody: { required: true, ...json('DecisionRequest') },
         responses: {
-          200: { description: 'Decision accepted', ...json('DecisionResponse') },
+          200: { description: 'Decision taken (the gate may need more approvers)', ...json('DecisionResponse') },
           400: problem('Invalid decision'),
           404: problem('Unknown intent'),
-          409: problem('The intent is not awaiting a decision'),
+          409: problem('Not awaiting a decision, already approved by you, or the digest is not the one under review'),
+        },
+      },
+    },
+    '/intents/{id}/decision-token': {
+      post: {
+        summary: 'A signed decision to send as the `decision` signal (temporal CLI) instead of through the API',
+        parameters: [idParam('id')],
+        requestBody: { required: true, ...json('DecisionRequest') },
+        responses: {
+          200: { description: 'The token and the temporal CLI command that sends it', ...json('DecisionToken') },
+          400: problem('Invalid decision'),
+          404: problem('Unknown intent'),
+          409: problem('Not awaiting a decision, or the digest is not the one under review'),
+        },
+      },
+    },
+    '/whoami': {
+      get: {
+        summary: 'The authenticated caller: subject, name, tenants, roles',
+        responses: { 200: { description: 'You', ...json('Principal') } },
+      },
+    },
+    '/keys': {
+      post: {
+        summary: 'Create an API key (admin): the secret is in the response, once',
+        requestBody: { required: true, ...json('CreateApiKeyRequest') },
+        responses: { 201: { description: 'Created', ...json('CreatedApiKey') }, 400: problem('Invalid request') },
+      },
+      get: {
+        summary: "The API keys of the admin's tenants (never their secrets)",
+        responses: { 200: { description: 'Keys', ...json('ApiKeyList') } },
+      },
+    },
+    '/keys/{id}': {
+      delete: {
+        summary: 'Revoke an API key (admin)',
+        parameters: [idParam('id')],
+        responses: { 200: { description: 'Revoked', ...json('ApiKey') }, 404: problem('Unknown key') },
+      },
+    },
+    '/audit': {
+      get: {
+        summary:
+          "The audit trail (auditor, admin): an intent's whole chain with its head and verification, or your tenants' events a page at a time; format=jsonl for JSON Lines",
+        parameters: Object.entries(auditQuery.properties).map(([name, schema]) => ({ name, in: 'query', schema })),
+        responses: {
+          200: {
+            description:
+              'With intent: AuditTrail; without: AuditPage (nextAfter → after); format=jsonl: one event per line',
+            content: {
+              'application/json': { schema: { oneOf: [ref('AuditTrail'), ref('AuditPage')] } },
+              'application/x-ndjson': { schema: { type: 'string' } },
+            },
+          },
+          400: problem('Invalid query'),
+          404: problem("Unknown intent (or another tenant's)"),
         },
       },
     },
@@ -143,6 +237,11 @@ export const openApiDocument = {
         },
       },
     },
+  }),
+  components: {
+    schemas,
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer', description: 'An API key (qlp_…) or an OIDC access token' },
+    },
   },
-  components: { schemas },
 };

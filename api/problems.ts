@@ -8,6 +8,8 @@ export class Problem extends Error {
     readonly title: string,
     detail: string,
     readonly errors?: { field: string; reason: string }[],
+    readonly extra?: { quota?: { name: string; limit: number; used: number; resetsAt: string | null } },
+    readonly headers?: Record<string, string>,
   ) {
     super(detail);
   }
@@ -25,6 +27,7 @@ export function invalid(error: z.ZodError, where: string): Problem {
 
 export function sendProblem(res: Response, problem: Problem): void {
   res
+    .set(problem.headers ?? {})
     .status(problem.status)
     .type('application/problem+json')
     .json({
@@ -32,6 +35,7 @@ export function sendProblem(res: Response, problem: Problem): void {
       status: problem.status,
       detail: problem.message,
       ...(problem.errors && { errors: problem.errors }),
+      ...problem.extra,
     });
 }
 

@@ -3,13 +3,14 @@ import { ObjectStore } from '../adapters/storage/s3';
 import { createTemporalClient } from '../adapters/temporal/client';
 import { loadConfigOrExit } from '../config';
 import { createApp } from './app';
+import { apiDependencies } from './dependencies';
 import { listen } from './listen';
 
 async function main() {
   const config = loadConfigOrExit();
   const db = createDatabase(config.databaseUrl);
   const temporal = await createTemporalClient(config);
-  const app = createApp({ config, db, temporal, store: new ObjectStore(config.s3) });
+  const app = createApp(apiDependencies({ config, db, temporal, store: new ObjectStore(config.s3) }));
   const server = await listen(app, config.api.port, config.api.host).catch((error: Error) => {
     console.error(`api: cannot listen on ${config.api.host}:${config.api.port}: ${error.message} (set API_PORT)`);
     process.exit(1);

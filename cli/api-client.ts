@@ -58,7 +58,13 @@ export class ApiClient {
   constructor(
     readonly baseUrl: string,
     private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
+    /** Sent as `Authorization: Bearer`; never printed. */
+    private readonly token?: string,
   ) {}
+
+  delete<T>(path: string, options: RequestOptions = {}): Promise<JsonResponse<T>> {
+    return this.json<T>('DELETE', path, options);
+  }
 
   get<T>(path: string, options: RequestOptions = {}): Promise<JsonResponse<T>> {
     return this.json<T>('GET', path, options);
@@ -114,6 +120,7 @@ export class ApiClient {
         headers: {
           accept: 'application/json, application/problem+json',
           ...(options.body !== undefined && { 'content-type': 'application/json' }),
+          ...(this.token && { authorization: `Bearer ${this.token}` }),
           ...options.headers,
         },
         body: options.body === undefined ? undefined : JSON.stringify(options.body),

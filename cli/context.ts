@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ApiClient } from './api-client';
 import { resolveApiUrl } from './api-url';
+import { resolveToken } from './credentials';
 import { wantsColor } from './format';
 
 /** What every command needs, derived from the global options. */
@@ -11,9 +12,9 @@ export interface CliContext {
 }
 
 export function contextOf(command: Command): CliContext {
-  const { api, json } = command.optsWithGlobals<{ api?: string; json?: boolean }>();
+  const { api, json, token } = command.optsWithGlobals<{ api?: string; json?: boolean; token?: string }>();
   return {
-    api: new ApiClient(resolveApiUrl(api)),
+    api: new ApiClient(resolveApiUrl(api), undefined, resolveToken(token)),
     json: Boolean(json),
     color: wantsColor(process.stdout),
   };

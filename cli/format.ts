@@ -158,10 +158,14 @@ function renderGate(intent: IntentView): string[] {
   const gate = intent.gate;
   if (!gate) return [`${label('Gate')}not reached yet`];
   if (gate.state === 'open') {
+    const approvedBy = (gate.approvals ?? []).filter((a) => a.decision === 'approve');
     return [
-      `${label('Gate')}open, waiting for a decision`,
-      `  qlp approve ${intent.id} --as <you>`,
-      `  qlp reject ${intent.id} --as <you> --reason <why>`,
+      `${label('Gate')}open, waiting for a decision` +
+        (gate.required ? ` (${approvedBy.length} of ${gate.required} approvals)` : ''),
+      ...(gate.digest ? [`  review digest: ${gate.digest}`] : []),
+      ...approvedBy.map((a) => `  approved by ${safe(a.name)} (${a.method}) at ${formatTime(a.decidedAt)}`),
+      `  qlp approve ${intent.id}`,
+      `  qlp reject ${intent.id} --reason <why>`,
     ];
   }
   return [`${label('Gate')}${gateLine(gate)}`];
@@ -173,8 +177,19 @@ export function gateLine(gate: NonNullable<IntentView['gate']>): string {
   if (!d) return gate.state.replace('_', ' ');
   const at = d.decidedAt ? ` at ${formatTime(d.decidedAt)}` : '';
   const reason = d.reason ? `: ${oneLine(d.reason, 200)}` : '';
-  return `${gate.state.replace('_', ' ')}, ${d.decision} by ${d.approver} (via ${d.via})${at}${reason}`;
+  const unsigned = d.authenticated === false ? ', unauthenticated' : '';
+  return `${gate.state.replace('_', ' ')}, ${d.decision} by ${safe(d.approver)} (via ${d.via}${unsigned})${at}${safe(reason)}`;
 }
+
+/** Text from others (intent text, names, reasons) with control characters shown, never obeyed by the terminal. */
+/* eslint-disable no-control-regex -- finding control characters is the point */
+export function safe(text: string): string {
+  return text.replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+/* eslint-enable no-control-regex */
 
 /** One line: calls, cache hits, tokens and cost, or that the offline catalogue answered. */
 export function renderUsage(usage: NonNullable<IntentView['usage']>): string {

@@ -9,6 +9,8 @@ import { registerStatus } from './commands/status';
 import { registerSubmit } from './commands/submit';
 import { registerValidation } from './commands/validation';
 import { registerWatch } from './commands/watch';
+import { registerAudit } from './commands/audit';
+import { registerKeys } from './commands/keys';
 import { version } from '../package.json';
 
 export function buildProgram(): Command {
@@ -17,6 +19,10 @@ export function buildProgram(): Command {
     .version(version)
     .option('--api <url>', `API base URL (default: $QLP_API_URL or ${DEFAULT_API_URL})`)
     .option('--json', "print the API's JSON unchanged on stdout")
+    .option(
+      '--token <token>',
+      'API key or OIDC token (default: $QLP_TOKEN, or the file $QLP_TOKEN_FILE or ~/.config/qlp/token)',
+    )
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
@@ -35,6 +41,8 @@ Exit codes: 0 ok, 1 the API refused or the intent failed, 2 usage error,
     registerCancel,
     registerDownload,
     registerHealth,
+    registerKeys,
+    registerAudit,
   ]) {
     register(program);
   }

@@ -2,10 +2,12 @@ import type { Duration } from '@temporalio/common';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { oidcEnvShape, toOidcConfig, type OidcConfig } from '../adapters/identity/config';
 import { llmEnvShape, toLlmConfig, type LlmConfig } from '../adapters/llm/config';
 import { sandboxEnvShape, toSandboxConfig, type SandboxConfig } from '../adapters/sandbox/config';
 import { FailurePolicy } from '../contracts/intent';
 import { toValidationConfig, validationEnvShape, type ValidationConfig } from '../validation/config';
+import { securityEnvShape, toSecurityConfig, type SecurityConfig } from './security';
 import type { Section } from './setting';
 
 /**
@@ -177,6 +179,12 @@ export const envSchema = z.object({
 
   // Sandbox for layer 2 (adapters/sandbox/config.ts, docs/sandbox.md).
   ...sandboxEnvShape,
+
+  // Deployment mode, approval signing, approvals and quotas (config/security.ts, docs/security.md).
+  ...securityEnvShape,
+
+  // OIDC bearer tokens (adapters/identity/config.ts, docs/security.md).
+  ...oidcEnvShape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -214,6 +222,10 @@ export interface Config {
   dag: { maxConcurrency: number; maxPlanTasks: number; failurePolicy: FailurePolicy };
   /** What this worker process hosts, and the validation thread pool's size (default: one per CPU). */
   worker: { roles: ('orchestration' | 'validation')[]; validationThreads?: number };
+  /** Deployment mode, approval signing, the gate's approval rules and tenant quotas. */
+  security: SecurityConfig;
+  /** OIDC bearer tokens; undefined: OIDC is off (API keys only). */
+  oidc: OidcConfig | undefined;
 }
 
 export class ConfigError extends Error {
@@ -240,6 +252,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const llm = toLlmConfig(e);
   if ('issues' in llm) throw new ConfigError(llm.issues);
+  const oidc = toOidcConfig(e);
+  if ('issues' in oidc) throw new ConfigError(oidc.issues);
   return {
     dataDir: resolve(e.QLP_DATA_DIR),
     toolsDir: resolve(e.QLP_TOOLS_DIR),
@@ -272,6 +286,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sandbox: toSandboxConfig(e),
     dag: { maxConcurrency: e.MAX_TASK_CONCURRENCY, maxPlanTasks: e.MAX_PLAN_TASKS, failurePolicy: e.FAILURE_POLICY },
     worker: { roles: [...new Set(e.WORKER_ROLES)], validationThreads: e.VALIDATION_THREADS },
+    security: toSecurityConfig(e, resolve(e.QLP_DATA_DIR)),
+    oidc: oidc.config,
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TenantName } from './identity';
 import { line, text } from './text';
 
 export const MAX_INTENT_TEXT = 10_000;
@@ -32,10 +33,8 @@ export const IntentText = text({
 
 export const SubmitIntentRequest = z.strictObject({
   text: IntentText,
-  tenant: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes (max 63)')
-    .default('default'),
+  /** Optional when the caller belongs to exactly one tenant. */
+  tenant: TenantName.optional(),
   failurePolicy: FailurePolicy.optional(),
 });
 export type SubmitIntentRequest = z.infer<typeof SubmitIntentRequest>;

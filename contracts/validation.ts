@@ -268,6 +268,17 @@ export const ValidationScoreSummary = z.object({
   sarifKey: z.string(),
   /** Titles of the highest-priority recommendations, for the gate and the Web UI. */
   topRecommendations: z.array(z.string()),
+  /** What approvers sign (absent in intents validated before approvals were bound to content). */
+  digest: z
+    .object({
+      /** sha256 over every file to be packaged (path and sha256, in path order). */
+      files: z.string(),
+      /** sha256 of the stored validation report. */
+      report: z.string(),
+      /** The two together: the gate's digest. */
+      review: z.string(),
+    })
+    .optional(),
 });
 export type ValidationScoreSummary = z.infer<typeof ValidationScoreSummary>;
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { IntentStatus } from './intent';
 import { LlmUsageView } from './usage';
 import { DecisionRecord, GateState } from './decision';
+import { AuthMethod, Role } from './identity';
 import { TaskState } from './state';
 import { ValidationReport, ValidationSummary } from './validation';
 
@@ -39,6 +40,8 @@ export const IntentView = z.object({
   id: z.uuid(),
   tenant: z.string(),
   text: z.string(),
+  /** The subject of whoever submitted it (null for intents from before identities). */
+  submittedBy: z.string().nullable(),
   status: IntentStatus,
   statusReason: z.string().nullable(),
   workflowId: z.string(),
@@ -61,8 +64,52 @@ export const DecisionResponse = z.object({
   intentId: z.uuid(),
   accepted: z.literal(true),
   decision: DecisionRecord,
+  /** The gate after this decision: decided, or still open for more approvers. */
+  gate: GateState.optional(),
   links: z.object({ self: z.string() }),
 });
+
+/** `POST /intents/:id/decision-token`: a signed decision for ops to send as a `decision` signal. */
+export const DecisionTokenView = z.object({
+  intentId: z.uuid(),
+  workflowId: z.string(),
+  token: z.string(),
+  expiresAt: z.iso.datetime(),
+  /** The temporal CLI command that sends it. */
+  command: z.string(),
+});
+export type DecisionTokenView = z.infer<typeof DecisionTokenView>;
+
+/** `GET /whoami`: the authenticated caller. */
+export const PrincipalView = z.object({
+  subject: z.string(),
+  name: z.string(),
+  tenants: z.array(z.string()),
+  roles: z.array(Role),
+  method: AuthMethod,
+});
+export type PrincipalView = z.infer<typeof PrincipalView>;
+
+export const ApiKeyView = z.object({
+  id: z.uuid(),
+  prefix: z.string(),
+  name: z.string(),
+  tenant: z.string(),
+  roles: z.array(z.string()),
+  createdBy: z.string(),
+  createdAt: timestamp,
+  expiresAt: timestamp.nullable(),
+  revokedAt: timestamp.nullable(),
+  lastUsedAt: timestamp.nullable(),
+});
+export type ApiKeyView = z.infer<typeof ApiKeyView>;
+
+/** A new key: the secret is in `key`, shown this once. */
+export const CreatedApiKeyView = ApiKeyView.extend({ key: z.string().describe('the whole key, shown only once') });
+export type CreatedApiKeyView = z.infer<typeof CreatedApiKeyView>;
+
+export const ApiKeyList = z.object({ items: z.array(ApiKeyView) });
+export type ApiKeyList = z.infer<typeof ApiKeyList>;
 export type DecisionResponse = z.infer<typeof DecisionResponse>;
 
 /** `GET /intents/:id/validation`: the stored report, with where to get its SARIF. */
@@ -93,4 +140,6 @@ export const ProblemView = z.object({
   status: z.number().int(),
   detail: z.string(),
   errors: z.array(z.object({ field: z.string(), reason: z.string() })).optional(),
+  /** On a 429: the quota refused, its limit, what is used, and when it resets (null: when a running intent ends). */
+  quota: z.object({ name: z.string(), limit: z.number(), used: z.number(), resetsAt: timestamp.nullable() }).optional(),
 });

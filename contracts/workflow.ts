@@ -21,6 +21,20 @@ export interface IntentPolicy {
   budget?: Budget;
   /** Score thresholds and the compliance frameworks that apply (absent before validation layers existed). */
   validation?: { thresholds: Thresholds; frameworks: BuiltInFramework[] };
+  /** Who may decide at the gate. Absent in intents started before identities: their gate takes plain decisions. */
+  approval?: ApprovalPolicy;
+}
+
+/** The gate's rules, from the tenant's policy at submission. */
+export interface ApprovalPolicy {
+  /** Distinct approvers (with the approver role) needed; any rejection ends the gate. */
+  required: number;
+  /** May the submitter approve their own intent? (Separation of duties: no, by default.) */
+  allowSelfApproval: boolean;
+  /** An unsigned `decision` signal (Web UI, temporal CLI): taken and recorded as unauthenticated, or refused and recorded. */
+  unauthenticatedSignals: 'accept' | 'refuse';
+  /** ed25519 public keys (hex) of the API instances whose signed decisions the gate accepts. */
+  publicKeys: string[];
 }
 
 /** `intentWorkflow`'s one argument. */
@@ -29,6 +43,8 @@ export interface IntentWorkflowInput {
   text: string;
   tenant: string;
   policy: IntentPolicy;
+  /** Who submitted it (absent before identities existed, and for workflows started outside the API). */
+  submittedBy?: { subject: string; name: string };
 }
 
 /** How an intent ended. */

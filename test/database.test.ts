@@ -109,7 +109,20 @@ test('the Prisma client reads and writes every model on the migrated schema', as
             fileCount: 1,
           },
         },
-        auditEvents: { create: [{ eventKey: 'e1', type: 'intent.created', actor: 'test' }] },
+        auditEvents: {
+          create: [
+            {
+              eventKey: 'e1',
+              tenant: 'default',
+              chain: `intent:${id}`,
+              chainSeq: 1,
+              hash: 'a'.repeat(64),
+              type: 'intent.created',
+              actor: 'test',
+              createdAt: new Date(),
+            },
+          ],
+        },
       },
     });
     const read = await db.intent.findUniqueOrThrow({
@@ -120,6 +133,12 @@ test('the Prisma client reads and writes every model on the migrated schema', as
     expect(read.tasks[0]).toMatchObject({ status: 'PENDING', dependencies: ['t0'] });
     expect(read.capsule?.sizeBytes).toBe(10n);
     expect(read.auditEvents[0]?.data).toEqual({});
+    // The trigger advanced the chain's head in the same statement.
+    expect(await db.auditChainHead.findUnique({ where: { chain: `intent:${id}` } })).toMatchObject({
+      tenant: 'default',
+      seq: 1,
+      hash: 'a'.repeat(64),
+    });
   } finally {
     await db.$disconnect();
   }

@@ -16,7 +16,7 @@ import { validate } from './validate';
 export async function intentWorkflow(input: IntentWorkflowInput): Promise<IntentOutcome> {
   const progress = new IntentProgress(input.intentId);
   const ctx: IntentContext = { input, progress, spend: new IntentSpend(input.policy.budget, progress) };
-  const gate = new ReleaseGate(progress, input.policy);
+  const gate = new ReleaseGate(progress, input);
   // Everything the intent does runs in this scope, so a cancel request can stop it from a handler.
   const body = new CancellationScope();
   const cancelRequests = new CancelRequests(progress, body);

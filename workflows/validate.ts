@@ -71,6 +71,7 @@ export async function validate(
         compliance,
         ...(dynamicSummary && { dynamic: dynamicSummary }),
         thresholds: input.policy.validation?.thresholds,
+        artifacts,
       },
     ],
   );

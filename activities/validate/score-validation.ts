@@ -1,4 +1,5 @@
-import { reportKeys } from '../../adapters/storage/artifacts';
+import { filesDigest, loadFiles, reportKeys, reviewDigest, sha256 } from '../../adapters/storage/artifacts';
+import type { ArtifactRef } from '../../contracts/artifacts';
 import type { ObjectStore } from '../../adapters/storage/s3';
 import {
   ComplianceReport,
@@ -25,6 +26,8 @@ export interface ScoreValidationInput {
   dynamic?: DynamicSummary | LayerFailure;
   /** Fixed at submission, like the rest of the intent's policy. */
   thresholds?: Partial<Thresholds>;
+  /** The files to be packaged, digested with the report for the gate (absent in older intents: no digest). */
+  artifacts?: ArtifactRef[];
 }
 
 const MAX_TOP_RECOMMENDATIONS = 3;
@@ -73,7 +76,10 @@ export async function scoreValidation(
     ],
   });
   await store.put(keys.sarif, JSON.stringify(sarif, null, 2), { 'Content-Type': 'application/sarif+json' });
-  await store.putJson(keys.validation, report);
+  const reportJson = JSON.stringify(report, null, 2);
+  await store.put(keys.validation, reportJson, { 'Content-Type': 'application/json' });
+  const files = input.artifacts && filesDigest(await loadFiles(store, input.artifacts));
+  const reportSha = sha256(Buffer.from(reportJson));
   return {
     verdict: report.verdict.status,
     reasons: report.verdict.reasons.slice(0, 5),
@@ -84,5 +90,6 @@ export async function scoreValidation(
     topRecommendations: report.recommendations
       .slice(0, MAX_TOP_RECOMMENDATIONS)
       .map((r) => `${r.severity}: ${r.title}`),
+    ...(files && { digest: { files, report: reportSha, review: reviewDigest(files, reportSha) } }),
   };
 }

@@ -1,6 +1,7 @@
 import type { IntentProjection, ProjectionRun, TaskProjection } from '../../contracts/state';
 import { terminalStatuses } from '../../contracts/intent';
 import { Prisma } from '../../generated/prisma/client';
+import { appendAuditEvents } from './audit';
 import type { Database } from './client';
 
 const json = (value: unknown) => value as Prisma.InputJsonValue;
@@ -38,6 +39,7 @@ const clockOf = (p: { seq: number; run?: ProjectionRun }) => ({
 
 interface LockedIntent extends RowClock {
   status: string;
+  tenant: string;
 }
 
 /** An intent's status, plan, validation, gate, capsule and audit event, as of projection `seq` of its run. */
@@ -46,7 +48,7 @@ export async function recordIntent(db: Database, p: IntentProjection): Promise<v
   await db.$transaction(async (tx) => {
     // Locked: the current run's write and an older run's late one may arrive together.
     const [row] = await tx.$queryRaw<LockedIntent[]>`
-      SELECT run_id AS "runId", seq, step_at AS "stepAt", status::text AS status
+      SELECT run_id AS "runId", seq, step_at AS "stepAt", status::text AS status, tenant
       FROM intents WHERE id = ${p.intentId}::uuid FOR UPDATE`;
     // No row (a workflow started without the API), a duplicate, or a write a newer run superseded.
     if (!row || !supersedes(p, row)) return;
@@ -98,35 +100,33 @@ export async function recordIntent(db: Database, p: IntentProjection): Promise<v
       });
     }
     const key = p.run ? `${p.intentId}:${p.run.id}` : p.intentId;
-    await tx.auditEvent.createMany({
-      data: [
-        ...(replaced
-          ? [
-              {
-                eventKey: `${key}:run`,
-                intentId: p.intentId,
-                type: 'intent.run_replaced',
-                actor: 'workflow',
-                data: json({
-                  previousRunId: row.runId,
-                  runId: p.run!.id,
-                  cause: p.run!.startedBy ?? 'new run',
-                  previousStatus: row.status,
-                  status: p.status,
-                }),
+    const event = { tenant: row.tenant, intentId: p.intentId, actor: 'workflow' };
+    // On the intent's hash chain, in this transaction; a retried write records nothing new (same keys).
+    await appendAuditEvents(tx, [
+      ...(replaced
+        ? [
+            {
+              ...event,
+              eventKey: `${key}:run`,
+              type: 'intent.run_replaced',
+              data: {
+                previousRunId: row.runId,
+                runId: p.run!.id,
+                cause: p.run!.startedBy ?? 'new run',
+                previousStatus: row.status,
+                status: p.status,
               },
-            ]
-          : []),
-        {
-          eventKey: `${key}:${p.seq}`,
-          intentId: p.intentId,
-          type: p.audit.type,
-          actor: p.audit.actor,
-          data: json({ status: p.status, ...(p.reason && { reason: p.reason }), ...p.audit.data }),
-        },
-      ],
-      skipDuplicates: true,
-    });
+            },
+          ]
+        : []),
+      {
+        ...event,
+        eventKey: `${key}:${p.seq}`,
+        type: p.audit.type,
+        actor: p.audit.actor,
+        data: { status: p.status, ...(p.reason && { reason: p.reason }), ...p.audit.data },
+      },
+    ]);
   });
 }
 

@@ -124,12 +124,23 @@ export async function summariseUsage(db: Database, intentId: string, offline: bo
 }
 
 /** The response cache's hit rate over every recorded call (or those since `since`). */
-export async function cacheStatistics(db: Database, since?: Date) {
-  const where = since ? { createdAt: { gte: since } } : {};
-  const [calls, hits, entries] = await Promise.all([
-    db.llmCall.count({ where: { ...where, state: { in: ['settled', 'cached'] } } }),
-    db.llmCall.count({ where: { ...where, state: 'cached' } }),
+export async function cacheStatistics(db: Database, scope: { since?: Date; tenants?: string[] } = {}) {
+  const since = scope.since ?? new Date(0);
+  // Scoped in the query itself: calls of the tenants' intents only (the cache is shared; its size is not per tenant).
+  const [counts, entries] = await Promise.all([
+    scope.tenants
+      ? db.$queryRaw<{ calls: bigint; hits: bigint }[]>`
+          SELECT COUNT(*) FILTER (WHERE c.state IN ('settled', 'cached')) AS calls,
+                 COUNT(*) FILTER (WHERE c.state = 'cached') AS hits
+          FROM llm_calls c JOIN intents i ON i.id = c.intent_id
+          WHERE i.tenant = ANY(${scope.tenants}) AND c.created_at >= ${since}`
+      : db.$queryRaw<{ calls: bigint; hits: bigint }[]>`
+          SELECT COUNT(*) FILTER (WHERE state IN ('settled', 'cached')) AS calls,
+                 COUNT(*) FILTER (WHERE state = 'cached') AS hits
+          FROM llm_calls WHERE created_at >= ${since}`,
     db.llmCacheEntry.count(),
   ]);
+  const calls = Number(counts[0]?.calls ?? 0);
+  const hits = Number(counts[0]?.hits ?? 0);
   return { calls, hits, hitRate: calls ? hits / calls : null, entries };
 }

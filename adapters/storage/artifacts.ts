@@ -125,3 +125,18 @@ export async function loadFiles(store: ObjectStore, refs: ArtifactRef[]): Promis
   }
   return [...files.values()].sort((a, b) => a.path.localeCompare(b.path));
 }
+
+/**
+ * What an approver reviews, as one digest: the files that will be packaged (every path and its sha256,
+ * in path order) and the validation report as stored. Packaging checks the files against it again.
+ */
+export function filesDigest(files: { path: string; content: Buffer }[]): string {
+  const lines = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return createHash('sha256')
+    .update(lines.map((f) => `${f.path}\u0000${sha256(f.content)}\n`).join(''))
+    .digest('hex');
+}
+
+export function reviewDigest(files: string, report: string): string {
+  return createHash('sha256').update(`qlp-review-v1\nfiles ${files}\nreport ${report}\n`).digest('hex');
+}

@@ -1,6 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { z } from 'zod';
+import { authorize, tenantScope } from '../auth/guard';
 import type { ApiDependencies } from '../dependencies';
 import { notFound } from '../problems';
 import { parse } from '../validate';
@@ -12,8 +13,9 @@ export function capsuleRoutes(deps: ApiDependencies): Router {
 
   /** Streams the archive from S3; the checksum header lets clients verify what they received. */
   router.get('/capsules/:id/download', async (req, res) => {
+    const principal = authorize(res, 'intent:read');
     const { id } = parse(CapsulePath, req.params, 'path');
-    const capsule = await deps.db.capsule.findUnique({ where: { id } });
+    const capsule = await deps.db.capsule.findFirst({ where: { id, intent: tenantScope(principal) } });
     if (!capsule) throw notFound(`capsule ${id}`);
     const body = await deps.store.stream(capsule.objectKey);
     res.set({

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { DecisionInput } from '../../contracts/decision';
+import { DecisionRequest } from '../../contracts/decision';
 import {
   CancelIntentRequest,
   IdempotencyKey,
@@ -8,9 +8,11 @@ import {
   ListIntentsQuery,
   SubmitIntentRequest,
 } from '../../contracts/intent';
-import type { DecisionResponse } from '../../contracts/views';
+import type { DecisionResponse, DecisionTokenView } from '../../contracts/views';
+import { queryGate } from '../gate-view';
+import { authorize } from '../auth/guard';
 import type { ApiDependencies } from '../dependencies';
-import { cancelIntent, decideIntent, submitIntent } from '../intent-commands';
+import { cancelIntent, decideIntent, decisionToken, submitIntent } from '../intent-commands';
 import { getIntent, intentView, listIntents } from '../intent-views';
 import { notFound, Problem } from '../problems';
 import { parse } from '../validate';
@@ -28,12 +30,13 @@ export function intentRoutes(deps: ApiDependencies): Router {
   const router = Router();
 
   router.post('/intents', async (req, res) => {
+    const principal = authorize(res, 'intent:submit');
     requireJson(req.headers['content-type']);
     const key = req.header('idempotency-key');
     const idempotencyKey = key === undefined ? undefined : parse(IdempotencyKey, key, 'header.idempotency-key');
     const body = parse(SubmitIntentRequest, req.body ?? {}, 'body');
-    const { intent, replayed } = await submitIntent(deps, body, idempotencyKey);
-    const view = (await getIntent(deps, intent.id)) ?? intentView(deps, intent);
+    const { intent, replayed } = await submitIntent(deps, principal, body, idempotencyKey);
+    const view = (await getIntent(deps, principal, intent.id)) ?? intentView(deps, intent);
     res
       .status(202)
       .location(view.links.self)
@@ -42,36 +45,52 @@ export function intentRoutes(deps: ApiDependencies): Router {
   });
 
   router.get('/intents', async (req, res) => {
-    res.json(await listIntents(deps, parse(ListIntentsQuery, req.query, 'query')));
+    const principal = authorize(res, 'intent:read');
+    res.json(await listIntents(deps, principal, parse(ListIntentsQuery, req.query, 'query')));
   });
 
   router.get('/intents/:id', async (req, res) => {
+    const principal = authorize(res, 'intent:read');
     const { id } = parse(IntentPath, req.params, 'path');
-    const intent = await getIntent(deps, id);
+    const intent = await getIntent(deps, principal, id);
     if (!intent) throw notFound(`intent ${id}`);
     res.json(intent);
   });
 
   router.post('/intents/:id/decision', async (req, res) => {
+    const principal = authorize(res, 'intent:decide');
     const { id } = parse(IntentPath, req.params, 'path');
     requireJson(req.headers['content-type']);
-    const input = parse(DecisionInput, req.body ?? {}, 'body');
-    const decision = await decideIntent(deps, id, input);
+    const request = parse(DecisionRequest, req.body ?? {}, 'body');
+    const decision = await decideIntent(deps, principal, id, request);
+    const gate = await queryGate(deps, id);
     const response: DecisionResponse = {
       intentId: id,
       accepted: true,
       decision,
+      ...(gate && { gate }),
       links: { self: `/api/v1/intents/${id}` },
     };
     res.json(response);
   });
 
+  /** A signed decision for ops who send it as a `decision` signal (temporal CLI) rather than through the API. */
+  router.post('/intents/:id/decision-token', async (req, res) => {
+    const principal = authorize(res, 'intent:decide');
+    const { id } = parse(IntentPath, req.params, 'path');
+    requireJson(req.headers['content-type']);
+    const request = parse(DecisionRequest, req.body ?? {}, 'body');
+    const view: DecisionTokenView = await decisionToken(deps, principal, id, request);
+    res.json(view);
+  });
+
   router.post('/intents/:id/cancel', async (req, res) => {
+    const principal = authorize(res, 'intent:cancel');
     const { id } = parse(IntentPath, req.params, 'path');
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0;
     if (hasBody) requireJson(req.headers['content-type']);
     const request = parse(CancelIntentRequest, hasBody ? req.body : {}, 'body');
-    await cancelIntent(deps, id, request);
+    await cancelIntent(deps, principal, id, { ...request, requestedBy: principal.name });
     res.status(202).json({ intentId: id, cancelling: true, links: { self: `/api/v1/intents/${id}` } });
   });
 

@@ -5,9 +5,13 @@ import { bundleWorkflowCode, NativeConnection, type WorkflowBundleWithSourceMap 
 import { createDatabase, type Database } from '../../adapters/db/client';
 import { SandboxSelector } from '../../adapters/sandbox';
 import { ObjectStore } from '../../adapters/storage/s3';
+import { createApiKey } from '../../adapters/identity/api-keys';
 import { createApp } from '../../api/app';
+import { apiDependencies } from '../../api/dependencies';
 import { listen } from '../../api/listen';
 import { loadConfig, type Config } from '../../config';
+import type { Role } from '../../contracts/identity';
+import { setDefaultToken } from './api';
 import { createWorker, type CreateWorkerOptions, type QlpWorker } from '../../workers/create-worker';
 
 /** How long a test waits for something that will happen: generous, since a loaded 2-core machine is slow. */
@@ -20,7 +24,18 @@ export interface TestStack {
   store: ObjectStore;
   temporal: Client;
   apiUrl: string;
+  /** API keys of tenant `default`: one per role (the submitter may also audit). `call` sends `submitter` by default. */
+  keys: StackKeys;
   close(): Promise<void>;
+}
+
+export interface StackKeys {
+  submitter: string;
+  approver: string;
+  /** A second approver, for policies that need two. */
+  approver2: string;
+  auditor: string;
+  admin: string;
 }
 
 export async function openStack(name: string, configure: (config: Config) => Config = (c) => c): Promise<TestStack> {
@@ -30,19 +45,35 @@ export async function openStack(name: string, configure: (config: Config) => Con
   const store = new ObjectStore(config.s3);
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const server = await listen(createApp({ config, db, temporal, store }), 0, '127.0.0.1');
+  const server = await listen(createApp(apiDependencies({ config, db, temporal, store })), 0, '127.0.0.1');
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+  const keys = await createStackKeys(db, name);
+  setDefaultToken(keys.submitter);
   return {
     config,
     db,
     store,
     temporal,
     apiUrl,
+    keys,
     async close() {
       await new Promise((resolve) => server.close(resolve));
       await db.$disconnect();
       await connection.close();
     },
+  };
+}
+
+/** Real API keys, created as the bootstrap command does, for each role in tenant `default`. */
+export async function createStackKeys(db: Database, name: string, tenant = 'default'): Promise<StackKeys> {
+  const key = async (label: string, roles: Role[]) =>
+    (await createApiKey(db, { name: `${name}-${label}`, tenant, roles, createdBy: 'test' })).key;
+  return {
+    submitter: await key('submitter', ['submitter', 'auditor']),
+    approver: await key('approver', ['approver']),
+    approver2: await key('approver-2', ['approver']),
+    auditor: await key('auditor', ['auditor']),
+    admin: await key('admin', ['admin']),
   };
 }
 

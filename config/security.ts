@@ -1,0 +1,150 @@
+import type { Duration } from '@temporalio/common';
+import { z } from 'zod';
+import { TenantName } from '../contracts/identity';
+import type { Section } from './setting';
+
+// Authentication, approvals and quotas: who may do what, how many must approve, and how much a tenant
+// may use. Tenants share the defaults below; TENANT_POLICIES overrides them per tenant. docs/security.md.
+
+const security: Section = { title: 'Security: deployment mode, approvals and quotas' };
+
+const count = (max: number) => z.coerce.number().int().min(0).max(max);
+
+/** What a tenant's policy may set; every field falls back to the deployment's default. */
+export const TenantPolicyOverride = z.strictObject({
+  approvalsRequired: z.number().int().min(1).max(10).optional(),
+  allowSelfApproval: z.boolean().optional(),
+  concurrentIntents: z.number().int().min(0).optional(),
+  intentsPerDay: z.number().int().min(0).optional(),
+  llmTokensPerDay: z.number().int().min(0).optional(),
+});
+
+export const securityEnvShape = {
+  QLP_ENV: z
+    .enum(['development', 'production'])
+    .prefault('development')
+    .meta({
+      section: security,
+      doc: [
+        'production: an approval signing key must be configured (never generated), and unsigned `decision`',
+        'signals are refused unless GATE_UNSIGNED_SIGNALS=accept. development: both are lenient for local use.',
+      ],
+    }),
+  APPROVAL_SIGNING_KEY: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be 64 hex digits (an ed25519 private key seed)')
+    .optional()
+    .meta({
+      section: security,
+      doc: [
+        'The ed25519 key (hex seed) the API signs decisions with; workflows verify them with its public key.',
+        'Unset: read from APPROVAL_SIGNING_KEY_FILE (in development, created there on first start).',
+      ],
+    }),
+  APPROVAL_SIGNING_KEY_FILE: z.string().min(1).optional().meta({
+    section: security,
+    doc: 'File holding the signing key (hex). Default: <QLP_DATA_DIR>/approval-signing.key.',
+  }),
+  APPROVAL_TOKEN_TTL: z
+    .string()
+    .regex(/^\d+(s|m|h)$/, 'must be a duration such as 90s, 15m or 2h')
+    .prefault('15m')
+    .meta({
+      section: security,
+      doc: 'How long a signed decision (from the API or `qlp approve --token`) stays valid.',
+    }),
+  GATE_UNSIGNED_SIGNALS: z
+    .enum(['accept', 'refuse'])
+    .optional()
+    .meta({
+      section: security,
+      doc: [
+        'A `decision` signal without a signed token (Web UI, temporal CLI): accept it and record it as',
+        '`via: temporal-ui, unauthenticated`, or refuse it (and record the refusal). Default: accept in',
+        'development, refuse in production.',
+      ],
+    }),
+  APPROVALS_REQUIRED: count(10).min(1).prefault('1').meta({
+    section: security,
+    doc: 'Distinct approvers (with the approver role) an intent needs; any rejection ends the gate.',
+  }),
+  ALLOW_SELF_APPROVAL: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .transform((v) => v === 'true')
+    .prefault('false')
+    .meta({ section: security, doc: 'May the submitter of an intent approve it? Off: separation of duties.' }),
+  QUOTA_CONCURRENT_INTENTS: count(1_000_000).prefault('50').meta({
+    section: security,
+    doc: 'Intents a tenant may have running at once (0 = no limit); more get 429.',
+  }),
+  QUOTA_INTENTS_PER_DAY: count(100_000_000).prefault('5000').meta({
+    section: security,
+    doc: 'Intents a tenant may submit per UTC day (0 = no limit).',
+  }),
+  QUOTA_LLM_TOKENS_PER_DAY: count(1_000_000_000_000).prefault('0').meta({
+    section: security,
+    doc: "LLM tokens a tenant's intents may use per UTC day (0 = no limit); checked at submission and before each LLM call.",
+  }),
+  TENANT_POLICIES: z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(TenantName, TenantPolicyOverride))
+    .prefault('{}')
+    .meta({
+      section: security,
+      doc: [
+        'Per-tenant overrides, JSON: {"acme": {"approvalsRequired": 2, "allowSelfApproval": false,',
+        '"concurrentIntents": 10, "intentsPerDay": 500, "llmTokensPerDay": 2000000}}.',
+      ],
+    }),
+};
+
+type SecurityEnv = z.output<z.ZodObject<typeof securityEnvShape>>;
+
+export interface TenantPolicy {
+  approvalsRequired: number;
+  allowSelfApproval: boolean;
+  /** 0 = no limit. */
+  concurrentIntents: number;
+  intentsPerDay: number;
+  llmTokensPerDay: number;
+}
+
+export interface SecurityConfig {
+  mode: 'development' | 'production';
+  signingKey: { hex?: string; file: string };
+  tokenTtl: Duration;
+  unsignedSignals: 'accept' | 'refuse';
+  defaults: TenantPolicy;
+  tenants: Record<string, Partial<TenantPolicy>>;
+}
+
+export function toSecurityConfig(e: SecurityEnv, dataDir: string): SecurityConfig {
+  const production = e.QLP_ENV === 'production';
+  return {
+    mode: e.QLP_ENV,
+    signingKey: { hex: e.APPROVAL_SIGNING_KEY, file: e.APPROVAL_SIGNING_KEY_FILE ?? `${dataDir}/approval-signing.key` },
+    tokenTtl: e.APPROVAL_TOKEN_TTL as Duration,
+    unsignedSignals: e.GATE_UNSIGNED_SIGNALS ?? (production ? 'refuse' : 'accept'),
+    defaults: {
+      approvalsRequired: e.APPROVALS_REQUIRED,
+      allowSelfApproval: e.ALLOW_SELF_APPROVAL,
+      concurrentIntents: e.QUOTA_CONCURRENT_INTENTS,
+      intentsPerDay: e.QUOTA_INTENTS_PER_DAY,
+      llmTokensPerDay: e.QUOTA_LLM_TOKENS_PER_DAY,
+    },
+    tenants: e.TENANT_POLICIES,
+  };
+}
+
+/** A tenant's effective policy: its overrides over the deployment's defaults. */
+export function tenantPolicy(config: SecurityConfig, tenant: string): TenantPolicy {
+  return { ...config.defaults, ...config.tenants[tenant] };
+}
