@@ -30,7 +30,17 @@ export interface CapsuleManifest {
     verdict?: string;
     scores?: NonNullable<ValidationSummary['score']>['scores'];
   };
-  approval: { decision: string; approver: string; reason?: string };
+  /** Who approved, how they were authenticated, when, and the review digest they approved. */
+  approval: {
+    decision: string;
+    approver: string;
+    reason?: string;
+    via?: string;
+    decidedAt?: string;
+    digest?: string;
+    authenticated?: boolean;
+    approvals?: { name: string; subject: string; method: string; via: string; decidedAt: string; digest?: string }[];
+  };
   provenance: { workflowId: string; runId: string };
   /** Every other file in the archive, with its sha256. */
   files: FileEntry[];
@@ -55,7 +65,23 @@ export function capsuleManifest(input: CapsuleInput, files: FileEntry[], created
       ...input.validation.typecheck,
       ...(score && { verdict: score.verdict, scores: score.scores }),
     },
-    approval: { decision: input.approval.decision, approver: input.approval.approver, reason: input.approval.reason },
+    approval: {
+      decision: input.approval.decision,
+      approver: input.approval.approver,
+      reason: input.approval.reason,
+      via: input.approval.via,
+      decidedAt: input.approval.decidedAt,
+      digest: input.approval.digest,
+      authenticated: input.approval.authenticated,
+      approvals: input.approval.approvals?.map(({ name, subject, method, via, decidedAt, digest }) => ({
+        name,
+        subject,
+        method,
+        via,
+        decidedAt,
+        ...(digest && { digest }),
+      })),
+    },
     provenance: input.workflow,
     files,
   };

@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { signDecision } from '../contracts/approval';
 import { intentWorkflowId } from '../contracts/intent';
 import { decisionSignal, statusQuery, submitDecisionUpdate } from '../workflows/messages';
-import { call, type ApiResponse } from './support/api';
-import { eventually, openStack, startWorker, type RunningWorker, type TestStack } from './support/stack';
+import { call, decide, type ApiResponse } from './support/api';
+import { approverKey, eventually, openStack, startWorker, type RunningWorker, type TestStack } from './support/stack';
 
 let stack: TestStack;
 let worker: RunningWorker;
@@ -145,7 +146,8 @@ describe('asking about intents that do not exist', () => {
 
   test('a decision for an unknown intent → 404', async () => {
     const response = await call(`${stack.apiUrl}/intents/${randomUUID()}/decision`, {
-      body: { decision: 'approve', approver: 'ops' },
+      body: { decision: 'approve', digest: '0'.repeat(64) },
+      token: stack.keys.approver,
     });
     expect(response.status).toBe(404);
   });
@@ -194,27 +196,38 @@ describe('decisions', () => {
     }, 'the gate');
   });
 
+  const digest = '0'.repeat(64);
   test.each([
-    [{ decision: 'maybe', approver: 'ops' }, [{ field: 'body.decision', reason: "must be 'approve' or 'reject'" }]],
-    [{ decision: 'approve' }, [{ field: 'body.approver', reason: 'is required' }]],
-    [{ decision: 'reject', approver: 'ops' }, [{ field: 'body.reason', reason: 'is required when rejecting' }]],
+    [{ decision: 'maybe', digest }, [{ field: 'body.decision', reason: "must be 'approve' or 'reject'" }]],
+    [{ decision: 'approve' }, [{ field: 'body.digest', reason: 'is required (the gate.digest you reviewed)' }]],
     [
-      { decision: 'approve', approver: 'x'.repeat(201) },
-      [{ field: 'body.approver', reason: 'must be at most 200 characters' }],
+      { decision: 'approve', digest: 'abc' },
+      [{ field: 'body.digest', reason: 'must be the 64-hex-digit review digest shown as gate.digest' }],
     ],
-    [{ decision: 'approve', approver: 42 }, [{ field: 'body.approver', reason: 'must be a string' }]],
+    [{ decision: 'reject', digest }, [{ field: 'body.reason', reason: 'is required when rejecting' }]],
+    // Who approves is the authenticated caller, never a name in the body.
+    [
+      { decision: 'approve', approver: 'ciso@example.com', digest },
+      [{ field: 'body', reason: 'unknown field(s): approver' }],
+    ],
   ])('a malformed decision %j → 400, and the intent still waits', async (decision, errors) => {
-    const response = await call(`${stack.apiUrl}/intents/${intentId}/decision`, { body: decision });
+    const response = await call(`${stack.apiUrl}/intents/${intentId}/decision`, {
+      body: decision,
+      token: stack.keys.approver,
+    });
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual(errors);
     const { body } = await call(`${stack.apiUrl}/intents/${intentId}`);
     expect(body.status).toBe('AWAITING_APPROVAL');
   });
 
-  test('a decision for an intent that is no longer awaiting one → 409, and nothing changes', async () => {
-    const first = await call(`${stack.apiUrl}/intents/${intentId}/decision`, {
-      body: { decision: 'reject', approver: 'ops', reason: 'first decision' },
-    });
+  test('a decision for an intent that is no longer awaiting one → 409; the refusal is audited and nothing else changes', async () => {
+    const first = await decide(
+      stack.apiUrl,
+      intentId,
+      { decision: 'reject', reason: 'first decision' },
+      stack.keys.approver,
+    );
     expect(first.status).toBe(200);
     const rejected = await eventually(async () => {
       const { body } = await call(`${stack.apiUrl}/intents/${intentId}`);
@@ -222,21 +235,29 @@ describe('decisions', () => {
     }, 'the rejection');
     const auditBefore = await stack.db.auditEvent.count({ where: { intentId } });
 
-    const late = await call(`${stack.apiUrl}/intents/${intentId}/decision`, {
-      body: { decision: 'approve', approver: 'someone-else' },
-    });
+    const late = await decide(
+      stack.apiUrl,
+      intentId,
+      { decision: 'approve', digest: rejected.gate.digest },
+      stack.keys.approver2,
+    );
     expect(late.status).toBe(409);
     expect(late.body.detail).toBe('intent is REJECTED, not awaiting a decision');
 
     const after = await call(`${stack.apiUrl}/intents/${intentId}`);
     expect(after.body).toEqual(rejected);
-    expect(await stack.db.auditEvent.count({ where: { intentId } })).toBe(auditBefore);
+    const audit = await stack.db.auditEvent.findMany({ where: { intentId }, orderBy: { id: 'asc' } });
+    expect(audit.length).toBe(auditBefore + 1);
+    expect(audit.at(-1)).toMatchObject({ type: 'intent.decision_refused', actor: expect.stringMatching(/^key:/) });
   });
 });
 
 describe('control characters never reach the read model, so nothing is wedged', () => {
   let intentId: string;
-  const decide = (body: unknown) => call(`${stack.apiUrl}/intents/${intentId}/decision`, { body });
+  const decideAs = async (body: Record<string, unknown>, token = stack.keys.approver) => {
+    const digest = (await call(`${stack.apiUrl}/intents/${intentId}`)).body.gate?.digest;
+    return call(`${stack.apiUrl}/intents/${intentId}/decision`, { body: { digest, ...body }, token });
+  };
   const awaiting = async () => (await call(`${stack.apiUrl}/intents/${intentId}`)).body.status;
 
   beforeAll(async () => {
@@ -257,13 +278,12 @@ describe('control characters never reach the read model, so nothing is wedged', 
   const single = 'must be a single line without control characters';
   const multi = 'must not contain control characters other than tab and line breaks';
   test.each([
-    ['approver', { decision: 'approve', approver: 'ops\u0000' }, `${single} (found U+0000 at character 4)`],
-    ['approver', { decision: 'approve', approver: 'ops\nroot' }, `${single} (found U+000A at character 4)`],
-    ['reason', { decision: 'reject', approver: 'ops', reason: 'no\u0000' }, `${multi} (found U+0000 at character 3)`],
+    ['reason', { decision: 'reject', reason: 'no\u0000' }, `${multi} (found U+0000 at character 3)`],
+    ['reason', { decision: 'approve', reason: 'ok\u001b[2J' }, `${multi} (found U+001B at character 3)`],
   ])(
     'a decision with a control character in %s → 400 naming it, and the intent still waits',
     async (field, body, reason) => {
-      const response = await decide(body);
+      const response = await decideAs(body);
       expect(response.status).toBe(400);
       expect(response.body.errors).toEqual([{ field: `body.${field}`, reason }]);
       expect(await awaiting()).toBe('AWAITING_APPROVAL');
@@ -279,11 +299,32 @@ describe('control characters never reach the read model, so nothing is wedged', 
     expect(await awaiting()).toBe('AWAITING_APPROVAL');
   });
 
-  test('the workflow refuses such a decision itself, when sent around the API', async () => {
+  test('the workflow refuses an unsigned or forged decision itself, when sent around the API', async () => {
     const handle = stack.temporal.workflow.getHandle(intentWorkflowId(intentId));
     await expect(
       handle.executeUpdate(submitDecisionUpdate, { args: [{ decision: 'approve', approver: 'ops\u0000' }] }),
-    ).rejects.toMatchObject({ cause: { type: 'InvalidDecision' } });
+    ).rejects.toMatchObject({ cause: { type: 'Unauthenticated' } });
+    const forged = signDecision(
+      {
+        v: 1,
+        intentId,
+        decision: 'approve',
+        digest: (await call(`${stack.apiUrl}/intents/${intentId}`)).body.gate.digest,
+        principal: {
+          subject: 'key:forged',
+          name: 'ciso',
+          roles: ['approver'],
+          tenants: ['default'],
+          method: 'api-key',
+        },
+        issuedAt: new Date().toISOString(),
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      },
+      randomBytes(32),
+    );
+    await expect(handle.executeUpdate(submitDecisionUpdate, { args: [{ token: forged }] })).rejects.toMatchObject({
+      cause: { type: 'Unauthenticated', message: expect.stringContaining('signature does not verify') },
+    });
     expect(await awaiting()).toBe('AWAITING_APPROVAL');
   });
 
@@ -310,7 +351,10 @@ describe('control characters never reach the read model, so nothing is wedged', 
 
   test('then the intent is approved as usual, and the decision carries its time', async () => {
     const before = Date.now();
-    const response = await decide({ decision: 'approve', approver: 'ops@example.com', reason: 'line one\n\tline two' });
+    const response = await decideAs(
+      { decision: 'approve', reason: 'line one\n\tline two' },
+      await approverKey(stack, 'ops@example.com'),
+    );
     expect(response.status).toBe(200);
     const { decidedAt } = response.body.decision;
     expect(Date.parse(decidedAt)).toBeGreaterThanOrEqual(before - 5_000);
@@ -319,6 +363,12 @@ describe('control characters never reach the read model, so nothing is wedged', 
       const { body } = await call(`${stack.apiUrl}/intents/${intentId}`);
       return body.status === 'COMPLETED' ? body : undefined;
     }, 'the capsule');
-    expect(completed.gate.decision).toMatchObject({ approver: 'ops@example.com', via: 'update', decidedAt });
+    expect(completed.gate.decision).toMatchObject({
+      approver: 'ops@example.com',
+      via: 'update',
+      decidedAt,
+      authenticated: true,
+      digest: completed.gate.digest,
+    });
   });
 });

@@ -51,12 +51,10 @@ describe('qlp usage errors (exit 2, no request made)', () => {
     [['status', 'not-a-uuid'], /'not-a-uuid' is not a valid intent id: expected a UUID/],
     [['watch', '1234'], /'1234' is not a valid intent id/],
     [['download', 'abc'], /'abc' is not a valid intent or capsule id/],
-    [['approve', 'nope', '--as', 'me'], /'nope' is not a valid intent id/],
-    [['approve', '123e4567-e89b-42d3-a456-426614174000'], /required option '--as <approver>' not specified/],
-    [
-      ['reject', '123e4567-e89b-42d3-a456-426614174000', '--as', 'me'],
-      /required option '-r, --reason <reason>' not specified/,
-    ],
+    [['approve', 'nope'], /'nope' is not a valid intent id/],
+    // Who approves is who you are (your credential), not a name you type.
+    [['approve', '123e4567-e89b-42d3-a456-426614174000', '--as', 'ciso'], /unknown option '--as'/],
+    [['reject', '123e4567-e89b-42d3-a456-426614174000'], /required option '-r, --reason <reason>' not specified/],
     [['submit'], /missing intent text/],
     [['submit', '-k', 'has space', 'build it'], /--idempotency-key must be printable ASCII without spaces/],
     [['list', '--limit', '0'], /must be a whole number from 1 to 100/],
@@ -138,6 +136,7 @@ const sampleIntent: IntentView = {
   id: intentId,
   tenant: 'default',
   text: 'Build a greeting service\nfor new users',
+  submittedBy: null,
   status: 'COMPLETED',
   statusReason: null,
   workflowId: `intent-${intentId}`,
@@ -150,8 +149,7 @@ const sampleIntent: IntentView = {
       type: 'codegen',
       description: 'Implement it',
       dependencies: [],
-      submittedBy: null,
-    status: 'COMPLETED',
+      status: 'COMPLETED',
       fileCount: 1,
       attempts: 2,
       error: null,
@@ -249,7 +247,8 @@ describe('renderIntent', () => {
       completedAt: null,
     });
     expect(waiting).toContain('Gate:       open, waiting for a decision');
-    expect(waiting).toContain(`qlp approve ${intentId} --as <you>`);
+    expect(waiting).toContain(`qlp approve ${intentId}`);
+    expect(waiting).not.toContain('--as');
     expect(waiting).toContain('Capsule:    none yet');
   });
 

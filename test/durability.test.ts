@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { decisionSignal } from '../workflows/messages';
-import { call } from './support/api';
+import { call, decide } from './support/api';
 import { approvedAuditTrail } from './support/audit';
 import { ExecutionCounter } from './support/counting';
 import { eventually, openStack, startWorker, type TestStack } from './support/stack';
@@ -34,9 +34,12 @@ test('an intent survives its worker stopping mid-tasks and at the gate, and fini
     'the check task to be in flight and the readme task done',
   );
   expect((await statusOf(submitted.id)).status).toBe('EXECUTING');
-  const early = await call(`${stack.apiUrl}/intents/${submitted.id}/decision`, {
-    body: { decision: 'approve', approver: 'ops' },
-  });
+  const early = await decide(
+    stack.apiUrl,
+    submitted.id,
+    { decision: 'approve', digest: '0'.repeat(64) },
+    stack.keys.approver,
+  );
   expect(early.status).toBe(409);
   expect(early.body.detail).toBe('intent is EXECUTING, not awaiting a decision');
   await first.stop();
@@ -49,10 +52,17 @@ test('an intent survives its worker stopping mid-tasks and at the gate, and fini
   );
   await second.stop();
 
-  // With no worker running, a signal is still recorded durably; the next worker acts on it.
-  await stack.temporal.workflow
-    .getHandle(submitted.workflowId)
-    .signal(decisionSignal, { decision: 'approve', approver: 'night-ops', reason: 'approved while workers restarted' });
+  // With no worker running, a signal (a decision the API signed, as `qlp approve --token` gives ops) is
+  // still recorded durably; the next worker acts on it.
+  const signed = await decide(
+    stack.apiUrl,
+    submitted.id,
+    { decision: 'approve', reason: 'approved while workers restarted' },
+    stack.keys.approver,
+    'decision-token',
+  );
+  expect(signed.status).toBe(200);
+  await stack.temporal.workflow.getHandle(submitted.workflowId).signal(decisionSignal, { token: signed.body.token });
   const third = await startWorker(stack, workerOptions);
   const done = await eventually(async () => {
     const intent = await statusOf(submitted.id);
@@ -60,7 +70,7 @@ test('an intent survives its worker stopping mid-tasks and at the gate, and fini
   }, 'completion');
   await third.stop();
 
-  expect(done.gate.decision).toMatchObject({ approver: 'night-ops', via: 'signal' });
+  expect(done.gate.decision).toMatchObject({ approver: 'durability-approver', via: 'signal', authenticated: true });
   expect(Object.fromEntries(counter.completed)).toEqual({
     parseIntent: 1,
     'runAgent:module': 1,
@@ -80,5 +90,12 @@ test('an intent survives its worker stopping mid-tasks and at the gate, and fini
   const startedTwice = [...counter.started].filter(([key, count]) => count > 1 && !key.startsWith('record'));
   expect(startedTwice).toEqual([['runAgent:check', 2]]);
   const audit = await stack.db.auditEvent.findMany({ where: { intentId: submitted.id }, orderBy: { id: 'asc' } });
-  expect(audit.map((event) => event.type)).toEqual(approvedAuditTrail);
+  // The early decision was refused, and the refusal is in the trail, by whom and why.
+  const refused = approvedAuditTrail.indexOf('intent.executing') + 1;
+  expect(audit.map((event) => event.type)).toEqual([
+    ...approvedAuditTrail.slice(0, refused),
+    'intent.decision_refused',
+    ...approvedAuditTrail.slice(refused),
+  ]);
+  expect(audit[refused]?.data).toMatchObject({ refusal: 'NotAwaitingDecision', decision: 'approve' });
 });

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { extract } from 'tar';
 import type { CapsuleManifest } from '../capsule/manifest';
 import { IntentPage, IntentView } from '../contracts/views';
-import { call } from './support/api';
+import { call, decide as decideAs } from './support/api';
 import { approvedAuditTrail } from './support/audit';
-import { eventually, openStack, startWorker, type RunningWorker, type TestStack } from './support/stack';
+import { approverKey, eventually, openStack, startWorker, type RunningWorker, type TestStack } from './support/stack';
 
 let stack: TestStack;
 let worker: RunningWorker;
@@ -37,7 +37,13 @@ async function waitForStatus(id: string, status: string) {
   }, `intent ${id} to reach ${status}`);
 }
 
-const decide = (id: string, decision: object) => call(`${stack.apiUrl}/intents/${id}/decision`, { body: decision });
+/** Decides as the approver named (a key of that name), bound to the digest the gate shows. */
+async function decide(
+  id: string,
+  { approver, ...decision }: { decision: 'approve' | 'reject'; approver: string; reason?: string },
+) {
+  return decideAs(stack.apiUrl, id, decision, await approverKey(stack, approver));
+}
 
 test('an approved intent produces a capsule whose manifest checksums match its files', async () => {
   const submitted = await submit('Build an inventory tracker for warehouse pallets');
@@ -52,7 +58,8 @@ test('an approved intent produces a capsule whose manifest checksums match its f
     ['readme', 'COMPLETED'],
   ]);
   expect(waiting.validation?.typecheck).toMatchObject({ status: 'passed', errorCount: 0, filesChecked: 5 });
-  expect(waiting.gate).toEqual({ state: 'open' });
+  expect(waiting.gate).toMatchObject({ state: 'open', required: 1, approvals: [], selfApproval: false });
+  expect(waiting.gate?.digest).toMatch(/^[0-9a-f]{64}$/);
 
   const approved = await decide(id, { decision: 'approve', approver: 'ops@example.com', reason: 'looks right' });
   expect(approved.status).toBe(200);
@@ -62,7 +69,9 @@ test('an approved intent produces a capsule whose manifest checksums match its f
   expect(IntentView.safeParse(done).error).toBeUndefined(); // the response matches its published contract
   expect(done.capsule.location).toBe(`s3://${stack.config.s3.bucket}/capsules/${id}/${id}-v1.tar.gz`);
 
-  const download = await fetch(`${stack.apiUrl}${done.capsule.download.replace('/api/v1', '')}`);
+  const download = await fetch(`${stack.apiUrl}${done.capsule.download.replace('/api/v1', '')}`, {
+    headers: { authorization: `Bearer ${stack.keys.submitter}` },
+  });
   expect(download.status).toBe(200);
   const archive = Buffer.from(await download.arrayBuffer());
   expect(sha256(archive)).toBe(download.headers.get('x-checksum-sha256'));
@@ -74,7 +83,12 @@ test('an approved intent produces a capsule whose manifest checksums match its f
     await extract({ file: join(dir, 'capsule.tar.gz'), cwd: dir });
     const manifest = JSON.parse(await readFile(join(dir, 'capsule.json'), 'utf8')) as CapsuleManifest;
     expect(manifest).toMatchObject({ format: 'quantumcapsule/v1', id: done.capsule.id, intentId: id, version: 1 });
-    expect(manifest.approval).toEqual({ decision: 'approve', approver: 'ops@example.com', reason: 'looks right' });
+    expect(manifest.approval).toMatchObject({
+      decision: 'approve',
+      approver: 'ops@example.com',
+      reason: 'looks right',
+    });
+    expect(manifest.approval.digest).toBe(waiting.gate?.digest);
     expect(manifest.files.map((f) => f.path).sort()).toEqual(
       [
         'files/README.md',
@@ -200,15 +214,25 @@ test('intents are listed newest first, a page at a time, and the OpenAPI documen
   const { body: spec } = await call(`${stack.apiUrl}/openapi.json`);
   expect(spec.openapi).toBe('3.1.0');
   expect(Object.keys(spec.paths).sort()).toEqual([
+    '/audit',
     '/capsules/{id}/download',
     '/health',
     '/intents',
     '/intents/{id}',
     '/intents/{id}/cancel',
     '/intents/{id}/decision',
+    '/intents/{id}/decision-token',
     '/intents/{id}/validation',
+    '/keys',
+    '/keys/{id}',
     '/llm/stats',
+    '/whoami',
   ]);
+  // Every operation but health needs a bearer credential.
+  const operations = Object.entries(spec.paths).flatMap(([path, methods]) =>
+    Object.values(methods as Record<string, { security?: unknown }>).map((op) => [path, Boolean(op.security)]),
+  );
+  expect(operations.filter(([, secured]) => !secured).map(([path]) => path)).toEqual(['/health']);
   expect(spec.components.schemas.SubmitIntentRequest.required).toEqual(['text']);
 });
 

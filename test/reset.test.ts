@@ -9,8 +9,8 @@ import { recordIntent, recordTask, supersedes } from '../adapters/db/read-model'
 import type { CapsuleManifest } from '../capsule/manifest';
 import type { IntentProjection } from '../contracts/state';
 import { ensureTool } from '../scripts/services';
-import { call } from './support/api';
-import { eventually, openStack, startWorker, type RunningWorker, type TestStack } from './support/stack';
+import { call, decide } from './support/api';
+import { approverKey, eventually, openStack, startWorker, type RunningWorker, type TestStack } from './support/stack';
 
 // `temporal workflow reset`, the documented remedy for a wrong outcome, starts a new run of the same
 // workflow whose steps count from where the reset landed. The read model and audit trail follow it.
@@ -44,9 +44,12 @@ test('a rejected intent reset to its gate and then approved reads as approved ev
   expect(submitted.status).toBe(202);
   const { id, workflowId } = submitted.body as { id: string; workflowId: string };
   await waitForStatus(id, 'AWAITING_APPROVAL');
-  const rejected = await call(`${stack.apiUrl}/intents/${id}/decision`, {
-    body: { decision: 'reject', approver: 'first@example.com', reason: 'wrong module name' },
-  });
+  const rejected = await decide(
+    stack.apiUrl,
+    id,
+    { decision: 'reject', reason: 'wrong module name' },
+    await approverKey(stack, 'first@example.com'),
+  );
   expect(rejected.status).toBe(200);
   await waitForStatus(id, 'REJECTED');
 
@@ -79,13 +82,16 @@ test('a rejected intent reset to its gate and then approved reads as approved ev
   expect(newRunId).not.toBe(firstRunId);
 
   const reopened = await waitForStatus(id, 'AWAITING_APPROVAL');
-  expect(reopened.gate).toEqual({ state: 'open' });
+  expect(reopened.gate).toMatchObject({ state: 'open', approvals: [] });
   expect(reopened.statusReason).toBeNull();
   expect(reopened.completedAt).toBeNull();
 
-  const approved = await call(`${stack.apiUrl}/intents/${id}/decision`, {
-    body: { decision: 'approve', approver: 'second@example.com', reason: 'renamed after review' },
-  });
+  const approved = await decide(
+    stack.apiUrl,
+    id,
+    { decision: 'approve', reason: 'renamed after review' },
+    await approverKey(stack, 'second@example.com'),
+  );
   expect(approved.status).toBe(200);
   const done = await waitForStatus(id, 'COMPLETED');
   expect(done.statusReason).toBeNull();
@@ -119,14 +125,16 @@ test('a rejected intent reset to its gate and then approved reads as approved ev
   });
 
   // The capsule the API serves was built by the new run and says who approved it.
-  const download = await fetch(`${stack.apiUrl}${(done.capsule.download as string).replace('/api/v1', '')}`);
+  const download = await fetch(`${stack.apiUrl}${(done.capsule.download as string).replace('/api/v1', '')}`, {
+    headers: { authorization: `Bearer ${stack.keys.submitter}` },
+  });
   expect(download.status).toBe(200);
   const dir = await mkdtemp(join(tmpdir(), 'qlp-reset-test-'));
   try {
     await writeFile(join(dir, 'capsule.tar.gz'), Buffer.from(await download.arrayBuffer()));
     await extract({ file: join(dir, 'capsule.tar.gz'), cwd: dir });
     const manifest = JSON.parse(await readFile(join(dir, 'capsule.json'), 'utf8')) as CapsuleManifest;
-    expect(manifest.approval).toEqual({
+    expect(manifest.approval).toMatchObject({
       decision: 'approve',
       approver: 'second@example.com',
       reason: 'renamed after review',

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { summariseUsage } from '../../adapters/llm';
 import type { Plan } from '../../contracts/plan';
 import { planKey } from '../../adapters/storage/artifacts';
-import { call } from '../support/api';
+import { call, decide } from '../support/api';
 import { ExecutionCounter } from '../support/counting';
 import { ScriptedLlm } from '../support/scripted-llm';
 import { eventually, openStack, type TestStack } from '../support/stack';
@@ -99,9 +99,7 @@ test('plan and agents over the scripted provider: a 429 is retried by Temporal, 
     expect(repeat).toMatchObject({ calls: 4, cachedCalls: 4, cacheHitRate: 1, totalTokens: 0 });
     console.log(`cache hit rate: first intent ${usage.cacheHitRate}, identical second intent ${repeat.cacheHitRate}`);
     for (const id of [first.id, second.id]) {
-      await call(`${stack.apiUrl}/intents/${id}/decision`, {
-        body: { decision: 'reject', approver: 'test', reason: 'cleanup' },
-      });
+      await decide(stack.apiUrl, id, { decision: 'reject', reason: 'cleanup' }, stack.keys.approver);
     }
   } finally {
     await worker.stop();

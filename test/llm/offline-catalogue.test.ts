@@ -7,7 +7,7 @@ import { CATALOGUE, recognise } from '../../agents/offline/catalogue';
 import { generateOfflineFiles, offlineSpecOf } from '../../agents/offline/offline-agent';
 import { planOffline } from '../../agents/offline/offline-planner';
 import type { CapsuleManifest } from '../../capsule/manifest';
-import { call } from '../support/api';
+import { call, decide } from '../support/api';
 import { eventually, openStack, type RunningWorker, type TestStack } from '../support/stack';
 import { buildAndTest } from './generated-project';
 import { startLlmWorker } from './llm-stack';
@@ -147,7 +147,9 @@ describe('offline, end to end: intent → workflow → capsule → its tests pas
     );
 
   async function capsuleFiles(download: string) {
-    const response = await fetch(`${stack.apiUrl}${download.replace('/api/v1', '')}`);
+    const response = await fetch(`${stack.apiUrl}${download.replace('/api/v1', '')}`, {
+      headers: { authorization: `Bearer ${stack.keys.submitter}` },
+    });
     const dir = await mkdtemp(join(tmpdir(), 'qlp-offline-capsule-'));
     try {
       await writeFile(join(dir, 'capsule.tar.gz'), Buffer.from(await response.arrayBuffer()));
@@ -180,7 +182,7 @@ describe('offline, end to end: intent → workflow → capsule → its tests pas
       // Layer 2 ran the project's own tests in the sandbox.
       expect(waiting.validation.dynamic).toMatchObject({ status: 'assessed', outcome: 'passed', tests: { failed: 0 } });
       expect(waiting.validation.dynamic.tests.passed).toBeGreaterThanOrEqual(4);
-      await call(`${stack.apiUrl}/intents/${id}/decision`, { body: { decision: 'approve', approver: 'offline-test' } });
+      await decide(stack.apiUrl, id, { decision: 'approve' }, stack.keys.approver);
       const done = await until(id, ['COMPLETED']);
       const { manifest, files } = await capsuleFiles(done.capsule.download);
       expect(manifest.project.planner).toBe(`offline-catalogue-v1 (deterministic, no LLM): ${entry.kind}`);

@@ -62,7 +62,8 @@ export async function decide(
   intentId: string,
   decision: { decision: 'approve' | 'reject'; reason?: string; digest?: string },
   token: string,
+  route: 'decision' | 'decision-token' = 'decision',
 ): Promise<ApiResponse> {
   const digest = decision.digest ?? (await call(`${apiUrl}/intents/${intentId}`, { token })).body?.gate?.digest;
-  return call(`${apiUrl}/intents/${intentId}/decision`, { body: { ...decision, digest }, token });
+  return call(`${apiUrl}/intents/${intentId}/${route}`, { body: { ...decision, digest }, token });
 }

@@ -146,3 +146,16 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+const namedKeys = new Map<string, string>();
+
+/** An approver key of tenant `default` whose name (what records show as the approver) is `name`; one per name. */
+export async function approverKey(stack: TestStack, name: string, roles: Role[] = ['approver']): Promise<string> {
+  const id = `${name}|${roles.join(',')}`;
+  let key = namedKeys.get(id);
+  if (!key) {
+    key = (await createApiKey(stack.db, { name, tenant: 'default', roles, createdBy: 'test' })).key;
+    namedKeys.set(id, key);
+  }
+  return key;
+}
