@@ -145,7 +145,12 @@ async function startIntentWorkflow(
             maxConcurrency: config.dag.maxConcurrency,
             maxPlanTasks: config.dag.maxPlanTasks,
             failurePolicy,
-            budget: config.llm.budget,
+            budget: {
+              ...config.llm.budget,
+              ...(tenant.llmTokensPerDay > 0 && {
+                tenantDaily: { tenant: intent.tenant, maxTokens: tenant.llmTokensPerDay },
+              }),
+            },
             validation: { thresholds: config.validation.thresholds, frameworks: config.validation.frameworks },
             approval: {
               required: tenant.approvalsRequired,

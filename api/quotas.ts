@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendAuditEvent } from '../adapters/db/audit';
 import type { Database } from '../adapters/db/client';
+import { tenantTokensSince } from '../adapters/llm';
 import { tenantPolicy } from '../config/security';
 import { terminalStatuses } from '../contracts/intent';
 import type { Principal } from '../contracts/identity';
@@ -59,14 +60,6 @@ export async function admitSubmission(
   }
 }
 
-/** LLM tokens a tenant's intents used (or hold reserved) since `since`. */
-export async function tenantTokensSince(tx: Pick<Database, '$queryRaw'>, tenant: string, since: Date): Promise<number> {
-  const [row] = await tx.$queryRaw<{ tokens: bigint | null }[]>`
-    SELECT SUM(GREATEST(c.prompt_tokens + c.completion_tokens, c.reserved_tokens)) AS tokens
-    FROM llm_calls c JOIN intents i ON i.id = c.intent_id
-    WHERE i.tenant = ${tenant} AND c.created_at >= ${since}`;
-  return Number(row?.tokens ?? 0);
-}
 
 async function refusal(deps: ApiDependencies, tenant: string, principal: Principal, usage: Usage, now: Date) {
   const resetsAt = usage.resetsAt?.toISOString() ?? null;

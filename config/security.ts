@@ -83,7 +83,7 @@ export const securityEnvShape = {
   }),
   QUOTA_LLM_TOKENS_PER_DAY: count(1_000_000_000_000).prefault('0').meta({
     section: security,
-    doc: "LLM tokens a tenant's intents may use per UTC day (0 = no limit); checked at submission and before each LLM call.",
+    doc: "LLM tokens a tenant's intents may use per UTC day (0 = no limit); checked at submission and by the ledger before each LLM call.",
   }),
   TENANT_POLICIES: z
     .string()

@@ -4,6 +4,8 @@ import type { LlmUsage } from './usage';
 export interface Budget {
   maxTokens: number | null;
   maxCostUsd: number | null;
+  /** The tenant's LLM-tokens-per-UTC-day quota, checked by the ledger before each call (absent: none). */
+  tenantDaily?: { tenant: string; maxTokens: number };
 }
 
 /** What an intent has spent so far. */

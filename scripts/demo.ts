@@ -5,11 +5,14 @@
  *   npx tsx scripts/demo.ts
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { createDatabase } from '../adapters/db/client';
 import { prepareDatabase } from '../adapters/db/migrate';
+import { createApiKey, verifyApiKey } from '../adapters/identity/api-keys';
 import { workflowUiUrl } from '../adapters/temporal/client';
 import { loadConfigOrExit, type Config } from '../config';
+import type { Role } from '../contracts/identity';
 import type { IntentView } from '../contracts/views';
 import { startServices } from './services';
 import { findRunning, spawnDetached, tailOfLog } from './services/process';
@@ -34,12 +37,44 @@ function ensureProcess(config: Config, name: string, entry: string): string {
   return `${name}: started (pid ${started.pid}, log ${relative(process.cwd(), started.logFile)})`;
 }
 
-/** Runs `qlp …` like a user at a terminal, showing the command; returns its JSON output. */
-function qlp<T>(config: Config, args: string[]): T {
+/**
+ * The demo's two people: a submitter and an approver (the gate refuses self-approval). Their keys are
+ * created once, as `npm run key:create` does, and kept in the data directory (mode 600).
+ */
+async function demoKeys(config: Config): Promise<{ submitter: string; approver: string }> {
+  const db = createDatabase(config.databaseUrl, { maxConnections: 1 });
+  try {
+    const key = async (file: string, name: string, roles: Role[]) => {
+      const path = join(config.dataDir, file);
+      if (existsSync(path)) {
+        const saved = readFileSync(path, 'utf8').trim();
+        if (
+          await verifyApiKey(db, saved).then(
+            () => true,
+            () => false,
+          )
+        )
+          return saved;
+      }
+      const created = await createApiKey(db, { name, tenant: 'default', roles, createdBy: 'scripts/demo' });
+      writeFileSync(path, `${created.key}\n`, { mode: 0o600 });
+      return created.key;
+    };
+    return {
+      submitter: await key('demo-submitter.key', 'demo-submitter', ['submitter', 'auditor']),
+      approver: await key('demo-approver.key', 'demo@quantumlayer.local', ['approver']),
+    };
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+/** Runs `qlp …` like a user at a terminal (with that user's key), showing the command; returns its JSON output. */
+function qlp<T>(config: Config, token: string, args: string[]): T {
   console.log(`  $ qlp ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
   const result = spawnSync(qlpBin, ['--json', ...args], {
     encoding: 'utf8',
-    env: { ...process.env, QLP_API_URL: config.api.publicUrl },
+    env: { ...process.env, QLP_API_URL: config.api.publicUrl, QLP_TOKEN: token },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (result.status !== 0) throw new Error(`qlp ${args[0]} exited with ${result.status}: ${result.stdout}`);
@@ -71,29 +106,37 @@ async function main(): Promise<void> {
     throw new Error(`the API at ${config.api.publicUrl} is not healthy: ${error.message}`);
   });
 
-  step('Submit a sample intent and wait for the human gate');
-  const submitted = qlp<IntentView>(config, ['submit', SAMPLE_INTENT, '--wait']);
+  const keys = await demoKeys(config);
+  step('Submit a sample intent (as demo-submitter) and wait for the human gate');
+  const submitted = qlp<IntentView>(config, keys.submitter, ['submit', SAMPLE_INTENT, '--wait']);
   console.log(`  intent ${submitted.id}: ${submitted.status}`);
   console.log(`  Temporal Web UI: ${workflowUiUrl(config, submitted.workflowId)}`);
   if (submitted.status !== 'AWAITING_APPROVAL') throw new Error(`expected AWAITING_APPROVAL, got ${submitted.status}`);
   console.log(`  validation: type-check ${submitted.validation?.typecheck.status}`);
 
-  step('Approve it, as an ops engineer would');
-  qlp<unknown>(config, [
+  console.log(`  review digest: ${submitted.gate?.digest}`);
+
+  step('Approve it, as an ops engineer (demo@quantumlayer.local, another key) would');
+  qlp<unknown>(config, keys.approver, [
     'approve',
     submitted.id,
-    '--as',
-    'demo@quantumlayer.local',
+    '--digest',
+    submitted.gate?.digest ?? '',
     '--reason',
     'approved by scripts/demo',
   ]);
-  const completed = qlp<IntentView>(config, ['watch', submitted.id]);
+  const completed = qlp<IntentView>(config, keys.submitter, ['watch', submitted.id]);
   if (completed.status !== 'COMPLETED') throw new Error(`expected COMPLETED, got ${completed.status}`);
 
   step('Download the capsule and verify its checksum');
   const capsuleDir = join(config.dataDir, 'capsules');
   mkdirSync(capsuleDir, { recursive: true });
-  const downloaded = qlp<{ path: string; sha256: string }>(config, ['download', submitted.id, '-o', capsuleDir]);
+  const downloaded = qlp<{ path: string; sha256: string }>(config, keys.submitter, [
+    'download',
+    submitted.id,
+    '-o',
+    capsuleDir,
+  ]);
 
   const seconds = ((performance.now() - began) / 1000).toFixed(1);
   console.log(`
@@ -103,6 +146,8 @@ async function main(): Promise<void> {
   Capsule in S3:    ${completed.capsule?.location}
   Capsule on disk:  ${relative(process.cwd(), downloaded.path)} (sha256 ${downloaded.sha256})
   API:              ${config.api.publicUrl}/api/v1/intents/${submitted.id}
+  Demo keys:        ${relative(process.cwd(), config.dataDir)}/demo-*.key (export QLP_TOKEN=$(cat …) to use qlp as them)
+Your own admin key: npm run key:create -- --tenant default --roles admin --name you
 Everything keeps running for you to explore; stop it with: npm run down`);
 }
 

@@ -7,4 +7,4 @@ export {
   type StructuredRequest,
   type StructuredResult,
 } from './gateway';
-export { BudgetExceededError, cacheStatistics, summariseUsage } from './ledger';
+export { BudgetExceededError, cacheStatistics, summariseUsage, tenantTokensSince } from './ledger';

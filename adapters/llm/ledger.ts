@@ -55,6 +55,7 @@ export class SpendLedger {
       const spent = { tokens: row?.tokens ?? 0, costUsd: row?.cost ?? 0, unpricedCalls: row?.unpriced ?? 0 };
       const verdict = budgetAllows(budget, spent, estimate);
       if (!verdict.allowed) throw new BudgetExceededError(verdict.reason);
+      if (budget.tenantDaily) await checkTenantDaily(tx, budget.tenantDaily, estimate.tokens);
       await tx.llmCall.create({
         data: {
           id,
@@ -93,6 +94,36 @@ export class SpendLedger {
       data: { id: randomUUID(), ...call, state: 'cached', costUsd: 0, settledAt: new Date() },
     });
   }
+}
+
+const utcMidnight = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+
+/** The tenant's daily token quota, under a per-tenant lock so parallel intents count each other's reservations. */
+async function checkTenantDaily(
+  tx: Pick<Database, '$queryRaw' | '$queryRawUnsafe'>,
+  daily: { tenant: string; maxTokens: number },
+  next: number,
+): Promise<void> {
+  await tx.$queryRawUnsafe(`SELECT pg_advisory_xact_lock(hashtextextended($1, 7302))::text`, daily.tenant);
+  const used = await tenantTokensSince(tx, daily.tenant, utcMidnight(new Date()));
+  if (used + next > daily.maxTokens) {
+    throw new BudgetExceededError(
+      `tenant ${daily.tenant}'s daily LLM token quota is exhausted: ${used} of ${daily.maxTokens} tokens used today (UTC), the next call may use up to ${next}`,
+    );
+  }
+}
+
+/** LLM tokens a tenant's intents used (or hold reserved) since `since`. */
+export async function tenantTokensSince(
+  db: Pick<Database, '$queryRaw'>,
+  tenant: string,
+  since: Date,
+): Promise<number> {
+  const [row] = await db.$queryRaw<{ tokens: bigint | null }[]>`
+    SELECT SUM(GREATEST(c.prompt_tokens + c.completion_tokens, c.reserved_tokens)) AS tokens
+    FROM llm_calls c JOIN intents i ON i.id = c.intent_id
+    WHERE i.tenant = ${tenant} AND c.created_at >= ${since}`;
+  return Number(row?.tokens ?? 0);
 }
 
 /** An intent's LLM usage as the API and CLI show it, failed attempts and cut-off calls included. */
