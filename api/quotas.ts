@@ -60,7 +60,6 @@ export async function admitSubmission(
   }
 }
 
-
 async function refusal(deps: ApiDependencies, tenant: string, principal: Principal, usage: Usage, now: Date) {
   const resetsAt = usage.resetsAt?.toISOString() ?? null;
   await appendAuditEvent(deps.db, {

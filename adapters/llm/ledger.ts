@@ -114,11 +114,7 @@ async function checkTenantDaily(
 }
 
 /** LLM tokens a tenant's intents used (or hold reserved) since `since`. */
-export async function tenantTokensSince(
-  db: Pick<Database, '$queryRaw'>,
-  tenant: string,
-  since: Date,
-): Promise<number> {
+export async function tenantTokensSince(db: Pick<Database, '$queryRaw'>, tenant: string, since: Date): Promise<number> {
   const [row] = await db.$queryRaw<{ tokens: bigint | null }[]>`
     SELECT SUM(GREATEST(c.prompt_tokens + c.completion_tokens, c.reserved_tokens)) AS tokens
     FROM llm_calls c JOIN intents i ON i.id = c.intent_id
