@@ -83,3 +83,22 @@ test('ignored decision signals are listed with why, without the control characte
   expect(text).toContain('Ignored `decision` signals: 12 (latest 1)');
   expect(text).toContain('- 2026-11-30T02:13:56.000Z from ops\ufffd: malformed decision: approver: …');
 });
+
+test('an open gate that needs two approvers says who has approved and what is under review', () => {
+  const approval = {
+    decision: 'approve' as const,
+    subject: 'key:abc',
+    name: '*alice*',
+    roles: ['approver'],
+    tenants: ['default'],
+    method: 'api-key' as const,
+    via: 'update' as const,
+    decidedAt: '2026-11-30T02:13:56.000Z',
+  };
+  const text = renderDetails({
+    ...atGate({ typecheck, reportKey: 'k' }),
+    gate: { state: 'open', required: 2, approvals: [approval], digest: 'ab'.repeat(32) },
+  });
+  expect(text).toContain('Approvals: 1 of 2 (\\*alice\\*)');
+  expect(text).toContain(`Review digest: \`${'ab'.repeat(32)}\``);
+});

@@ -28,12 +28,21 @@ export function renderDetails(state: IntentState): string {
     }
     if (dynamic) lines.push(...sandboxLines(dynamic));
   }
-  if (state.gate?.state === 'open') lines.push('', 'Waiting for a `decision` (approve/reject).');
+  if (state.gate?.state === 'open') {
+    lines.push('', 'Waiting for a `decision` (approve/reject).');
+    const { required, approvals = [], digest } = state.gate;
+    if (required !== undefined) {
+      const names = approvals.filter((a) => a.decision === 'approve').map((a) => markdownLiteral(a.name));
+      lines.push(`Approvals: ${names.length} of ${required}${names.length ? ` (${names.join(', ')})` : ''}`);
+    }
+    if (digest) lines.push(`Review digest: \`${digest}\` (send decisions signed: \`qlp approve --token\`)`);
+  }
   if (state.gate?.decision) {
     const d = state.gate.decision;
     const at = d.decidedAt ? ` at ${d.decidedAt}` : '';
     const reason = d.reason ? ` — ${markdownLiteral(d.reason)}` : '';
-    lines.push('', `Decision: ${d.decision} by ${markdownLiteral(d.approver)} (via ${d.via})${at}${reason}`);
+    const unsigned = d.authenticated === false ? ', unauthenticated' : '';
+    lines.push('', `Decision: ${d.decision} by ${markdownLiteral(d.approver)} (via ${d.via}${unsigned})${at}${reason}`);
   }
   if (state.ignoredDecisions) {
     const { count, latest } = state.ignoredDecisions;
