@@ -266,6 +266,10 @@ export async function decisionToken(
   if (gate.digest && gate.digest !== request.digest) {
     throw new Problem(409, 'Stale review digest', `what is under review now is ${gate.digest}, not ${request.digest}`);
   }
+  // The gate would ignore it: say so now rather than hand out a token that silently does nothing.
+  if (request.decision === 'approve' && intent.submittedBy === principal.subject && gate.selfApproval === false) {
+    throw new Problem(403, 'Separation of duties', `${principal.name} submitted this intent and may not approve it`);
+  }
   const { token, expiresAt } = signedDecision(deps, principal, intentId, request);
   const input = JSON.stringify({ token }).replace(/'/g, "'\\''");
   return {

@@ -73,7 +73,7 @@ export const securityEnvShape = {
     .transform((v) => v === 'true')
     .prefault('false')
     .meta({ section: security, doc: 'May the submitter of an intent approve it? Off: separation of duties.' }),
-  QUOTA_CONCURRENT_INTENTS: count(1_000_000).prefault('50').meta({
+  QUOTA_CONCURRENT_INTENTS: count(1_000_000).prefault('200').meta({
     section: security,
     doc: 'Intents a tenant may have running at once (0 = no limit); more get 429.',
   }),

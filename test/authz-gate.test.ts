@@ -1,3 +1,5 @@
+import { signDecision } from '../contracts/approval';
+import { loadSigningKey } from '../adapters/identity/signing-key';
 import type { Config } from '../config';
 import { call, decide } from './support/api';
 import {
@@ -143,13 +145,28 @@ test('the submitter cannot approve their own intent (403), even holding the appr
   await expectStillWaiting(prod, own.id, selfApprover.key);
 });
 
-test('nor can the submitter approve their own intent with a signed token sent as a `decision` signal', async () => {
+test('nor can the submitter get a signed token for it, and the gate ignores one signed anyway (a `decision` signal)', async () => {
   await atGate(prod, own.id, selfApprover.key);
   const before = (await statusQuery(prod, own.workflowId)).ignoredDecisions?.count ?? 0;
   const issued = await decide(prod.apiUrl, own.id, { decision: 'approve' }, selfApprover.key, 'decision-token');
-  if (issued.status === 403) return; // refused already when asked for the token
-  expect(summary(issued)).toMatch(/^20[01] /);
-  await signal(prod, own.workflowId, { token: issued.body.token });
+  // The API refuses to issue it (a token the gate would ignore is no use)...
+  expect(summary(issued)).toMatch(/^403 /);
+  // ...and the gate refuses one anyway: signed with the API's own key, as if the API had issued it.
+  const view = await atGate(prod, own.id, selfApprover.key);
+  const whoami = (await call(`${prod.apiUrl}/whoami`, { token: selfApprover.key })).body;
+  const token = signDecision(
+    {
+      v: 1,
+      intentId: own.id,
+      decision: 'approve',
+      digest: view.gate.digest,
+      principal: { ...whoami },
+      issuedAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 600_000).toISOString(),
+    },
+    loadSigningKey(prod.config.security).privateKey,
+  );
+  await signal(prod, own.workflowId, { token });
   const outcome = await eventually(
     async () => {
       const state = await statusQuery(prod, own.workflowId);

@@ -336,6 +336,26 @@ const routes: Route[] = [
       expect(response.body.verification).toBeDefined();
     },
   },
+  {
+    name: 'GET /audit?intent={id}&format=jsonl',
+    action: 'audit',
+    scope: 'id',
+    success: 200,
+    request: async () => ({ method: 'GET', path: `/audit?intent=${res.waiting.id}&format=jsonl` }),
+    unknown: () => ({ method: 'GET', path: `/audit?intent=${randomUUID()}&format=jsonl` }),
+    async succeeded(response) {
+      // One event per line (a single line parses as one JSON object).
+      const events: { intentId: string }[] =
+        typeof response.body === 'string'
+          ? response.body
+              .split('\n')
+              .filter(Boolean)
+              .map((line) => JSON.parse(line))
+          : [response.body];
+      expect(events.length).toBeGreaterThan(0);
+      expect(events.every((e) => e.intentId === res.waiting.id)).toBe(true);
+    },
+  },
 ];
 
 function expectedFor(route: Route, principal: Principal): number | '2xx' {
@@ -550,5 +570,12 @@ test('an expired key is refused with 401, whatever its roles', async () => {
     const response = await call(`${stack.apiUrl}${path}`, { token: expired.key });
     expect(`${path}: ${summary(response)}`).toMatch(new RegExp(`^${path.replace(/[?]/g, '\\?')}: 401 `));
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer\b/);
+  }
+});
+
+test('GET /health and GET /openapi.json need no credential', async () => {
+  for (const path of ['/health', '/openapi.json']) {
+    const response = await call(`${stack.apiUrl}${path}`, { token: null });
+    expect(`${path}: ${summary(response)}`).toMatch(new RegExp(`^${path}: 200 `));
   }
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { publicKeyHex } from '../../contracts/approval';
 import type { SecurityConfig } from '../../config/security';
@@ -33,12 +33,17 @@ export function loadSigningKey(config: SecurityConfig): SigningKey {
     }
     mkdirSync(dirname(file), { recursive: true });
     const hex = randomBytes(32).toString('hex');
-    // 'wx': another process that created it first wins, and we read theirs.
+    // Written whole to a private file, then linked into place: a process starting at the same moment
+    // sees no file or the complete key, never a half-written one; the first link wins, and we read it.
+    const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(partial, `${hex}\n`, { mode: 0o600, flag: 'wx' });
     try {
-      writeFileSync(file, `${hex}\n`, { mode: 0o600, flag: 'wx' });
+      linkSync(partial, file);
     } catch (raced) {
       if ((raced as NodeJS.ErrnoException).code !== 'EEXIST') throw raced;
       return loadSigningKey(config);
+    } finally {
+      unlinkSync(partial);
     }
     return fromHex(hex);
   }
