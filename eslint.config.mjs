@@ -98,7 +98,19 @@ const layerBoundaries = Object.keys(BOUNDARIES).flatMap((layer) =>
 );
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'generated', '.tools', '.data', '.scratch', 'coverage', '**/.*'] },
+  {
+    ignores: [
+      'node_modules',
+      'dist',
+      'generated',
+      '.tools',
+      '.data',
+      '.scratch',
+      'coverage',
+      '**/.*',
+      'test/fixtures/independent-corpus',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -238,7 +238,9 @@ export async function decideIntent(
       throw new Problem(status, title, error.cause.message);
     }
     if (error instanceof WorkflowNotFoundError || (error as { code?: number }).code === 5) {
-      throw new Problem(409, 'Not awaiting a decision', `intent is ${intent.status}, not awaiting a decision`);
+      const detail = `intent is ${intent.status}, not awaiting a decision`;
+      await auditRefusal(deps, intent, principal, request, 'NotAwaitingDecision', detail);
+      throw new Problem(409, 'Not awaiting a decision', detail);
     }
     throw error;
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DecisionRequest } from '../contracts/decision';
 import { CreateApiKeyRequest } from '../contracts/identity';
-import { CancelIntentRequest, ListIntentsQuery, SubmitIntentRequest } from '../contracts/intent';
+import { CancelIntentBody, ListIntentsQuery, SubmitIntentRequest } from '../contracts/intent';
 import { AuditPageView, AuditQuery, AuditTrailView } from '../contracts/audit-chain';
 import {
   ApiKeyList,
@@ -31,7 +31,7 @@ const schemas = {
   DecisionToken: z.toJSONSchema(DecisionTokenView),
   AuditTrail: z.toJSONSchema(AuditTrailView),
   AuditPage: z.toJSONSchema(AuditPageView),
-  CancelIntentRequest: z.toJSONSchema(CancelIntentRequest, { io: 'input' }),
+  CancelIntentRequest: z.toJSONSchema(CancelIntentBody, { io: 'input' }),
   IntentView: z.toJSONSchema(IntentView),
   IntentPage: z.toJSONSchema(IntentPage),
   DecisionResponse: z.toJSONSchema(DecisionResponse),

@@ -64,6 +64,9 @@ export const CancelIntentRequest = z.strictObject({
 /** Who asked to cancel and why: the `cancelIntent` update's argument. */
 export type CancelRequest = z.infer<typeof CancelIntentRequest>;
 
+/** What a caller sends the API to cancel: why. Who is the authenticated caller, never a body field. */
+export const CancelIntentBody = CancelIntentRequest.omit({ requestedBy: true });
+
 /** The Temporal workflow id of an intent; derived, so API, CLI and Web UI agree without a lookup. */
 export function intentWorkflowId(intentId: string): string {
   return `intent-${intentId}`;

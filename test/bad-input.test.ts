@@ -290,12 +290,13 @@ describe('control characters never reach the read model, so nothing is wedged', 
     },
   );
 
-  test('a cancel request with a NUL byte in requestedBy → 400 naming it, and the intent still waits', async () => {
-    const response = await call(`${stack.apiUrl}/intents/${intentId}/cancel`, { body: { requestedBy: 'ops\u0000' } });
+  test('a cancel request with a NUL byte in its reason, or naming who cancels → 400, and the intent still waits', async () => {
+    const response = await call(`${stack.apiUrl}/intents/${intentId}/cancel`, { body: { reason: 'ops\u0000' } });
     expect(response.status).toBe(400);
-    expect(response.body.errors).toEqual([
-      { field: 'body.requestedBy', reason: `${single} (found U+0000 at character 4)` },
-    ]);
+    expect(response.body.errors).toEqual([{ field: 'body.reason', reason: `${multi} (found U+0000 at character 4)` }]);
+    const named = await call(`${stack.apiUrl}/intents/${intentId}/cancel`, { body: { requestedBy: 'ciso' } });
+    expect(named.status).toBe(400);
+    expect(named.body.errors).toEqual([{ field: 'body', reason: 'unknown field(s): requestedBy' }]);
     expect(await awaiting()).toBe('AWAITING_APPROVAL');
   });
 

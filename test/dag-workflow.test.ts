@@ -173,11 +173,11 @@ test('cancelling a running intent stops its tasks and their activities; no capsu
   );
 
   const cancel = await call(`${stack.apiUrl}/intents/${intent.id}/cancel`, {
-    body: { requestedBy: 'ops@example.com', reason: 'wrong spec' },
+    body: { reason: 'wrong spec' },
   });
   expect(cancel.status).toBe(202);
   const cancelled = await until(intent.id, ['CANCELLED']);
-  expect(cancelled.statusReason).toBe('cancelled by ops@example.com: wrong spec');
+  expect(cancelled.statusReason).toBe('cancelled by dag-submitter: wrong spec');
   expect(taskStates(cancelled)).toEqual({ long1: 'CANCELLED', long2: 'CANCELLED', later: 'PENDING' });
   await eventually(
     async () => (events.filter((e) => e.event === 'cancelled').length === 2 ? true : undefined),
@@ -198,7 +198,7 @@ test('cancelling an intent waiting at the gate ends it without a capsule', async
   await until(intent.id, ['AWAITING_APPROVAL']);
   expect((await call(`${stack.apiUrl}/intents/${intent.id}/cancel`, { method: 'POST' })).status).toBe(202);
   const cancelled = await until(intent.id, ['CANCELLED']);
-  expect(cancelled.statusReason).toBe('cancelled by api');
+  expect(cancelled.statusReason).toBe('cancelled by dag-submitter');
   expect(await stack.db.capsule.count({ where: { intentId: intent.id } })).toBe(0);
 });
 

@@ -192,7 +192,7 @@ test('cancelling an intent while its tests run in the sandbox kills the run and 
   await eventually(async () => ((await processes()).length >= 3 ? true : undefined), 'the looping test to run');
 
   const cancelled = await call(`${stack.apiUrl}/intents/${body.id}/cancel`, {
-    body: { requestedBy: 'ops', reason: 'stuck in tests' },
+    body: { reason: 'stuck in tests' },
   });
   expect({ status: cancelled.status, body: cancelled.body }).toMatchObject({ status: 202 });
   // The activity sees the cancellation at its next heartbeat and kills the sandbox: processes and cgroup go.

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { DecisionRequest } from '../../contracts/decision';
 import {
-  CancelIntentRequest,
+  CancelIntentBody,
   IdempotencyKey,
   IntentId,
   ListIntentsQuery,
@@ -89,7 +89,7 @@ export function intentRoutes(deps: ApiDependencies): Router {
     const { id } = parse(IntentPath, req.params, 'path');
     const hasBody = Number(req.headers['content-length'] ?? 0) > 0;
     if (hasBody) requireJson(req.headers['content-type']);
-    const request = parse(CancelIntentRequest, hasBody ? req.body : {}, 'body');
+    const request = parse(CancelIntentBody, hasBody ? req.body : {}, 'body');
     await cancelIntent(deps, principal, id, { ...request, requestedBy: principal.name });
     res.status(202).json({ intentId: id, cancelling: true, links: { self: `/api/v1/intents/${id}` } });
   });
