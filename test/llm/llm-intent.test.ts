@@ -5,7 +5,7 @@ import { planKey } from '../../adapters/storage/artifacts';
 import { call, decide } from '../support/api';
 import { ExecutionCounter } from '../support/counting';
 import { ScriptedLlm } from '../support/scripted-llm';
-import { eventually, openStack, type TestStack } from '../support/stack';
+import { eventually, openStack, PATIENCE_MS, type TestStack } from '../support/stack';
 import { llmConfig, providerFor, startLlmWorker, TEST_KEY } from './llm-stack';
 import { greeterResponder } from './scripted-project';
 
@@ -32,7 +32,7 @@ beforeEach(() => {
 const submit = async (text: string) =>
   (await call(`${stack.apiUrl}/intents`, { body: { text } })).body as { id: string; workflowId: string };
 const intentView = async (id: string) => (await call(`${stack.apiUrl}/intents/${id}`)).body;
-const until = (id: string, statuses: string[], timeoutMs = 45_000) =>
+const until = (id: string, statuses: string[], timeoutMs = PATIENCE_MS) =>
   eventually(
     async () => {
       const view = await intentView(id);
