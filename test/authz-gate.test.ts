@@ -167,15 +167,11 @@ test('nor can the submitter get a signed token for it, and the gate ignores one 
     loadSigningKey(prod.config.security).privateKey,
   );
   await signal(prod, own.workflowId, { token });
-  const outcome = await eventually(
-    async () => {
-      const state = await statusQuery(prod, own.workflowId);
-      if (state.gate?.state !== 'open') return `gate ${state.gate?.state}`;
-      return (state.ignoredDecisions?.count ?? 0) > before ? 'ignored' : undefined;
-    },
-    'the gate to ignore (or take) the signal',
-    60_000,
-  );
+  const outcome = await eventually(async () => {
+    const state = await statusQuery(prod, own.workflowId);
+    if (state.gate?.state !== 'open') return `gate ${state.gate?.state}`;
+    return (state.ignoredDecisions?.count ?? 0) > before ? 'ignored' : undefined;
+  }, 'the gate to ignore (or take) the signal');
   expect(outcome).toBe('ignored');
   await expectStillWaiting(prod, own.id, selfApprover.key);
 });
