@@ -10,8 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Client as Pg } from 'pg';
+import { createDatabase } from '../adapters/db/client';
 import { prepareDatabase } from '../adapters/db/migrate';
+import { createApiKey } from '../adapters/identity/api-keys';
 import { loadConfig, type Config } from '../config';
+import type { Role } from '../contracts/identity';
 import { startServices, stopServices } from '../scripts/services';
 import { sleep, waitUntil } from '../scripts/services/wait';
 
@@ -157,6 +160,7 @@ export class Stack {
     this.temporal = new Client({ connection: this.connection, namespace: this.config.temporal.namespace });
     this.pg = new Pg({ connectionString: this.config.databaseUrl });
     await this.pg.connect();
+    await createBenchKeys(this.config.databaseUrl);
   }
 
   /** Starts `entry` (tsx) with the stack's environment plus `env`; stdout and stderr go to its log file. */
@@ -214,10 +218,27 @@ export interface Submitted {
   workflowId: string;
 }
 
+/** The bench's two people: a submitter and an approver (the gate refuses self-approval). */
+const keys = { submitter: '', approver: '' };
+const as = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** Real API keys in the bench's database, as `npm run key:create` makes them. */
+async function createBenchKeys(databaseUrl: string): Promise<void> {
+  const db = createDatabase(databaseUrl, { maxConnections: 1 });
+  try {
+    const create = async (name: string, roles: Role[]) =>
+      (await createApiKey(db, { name, tenant: 'default', roles, createdBy: 'bench' })).key;
+    keys.submitter = await create('bench-submitter', ['submitter', 'auditor']);
+    keys.approver = await create('bench-approver', ['approver']);
+  } finally {
+    await db.$disconnect();
+  }
+}
+
 export async function submitIntent(api: string, text: string): Promise<Submitted> {
   const response = await fetch(`${api}/intents`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...as(keys.submitter) },
     body: JSON.stringify({ text }),
   });
   if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${await response.text()}`);
@@ -225,16 +246,18 @@ export async function submitIntent(api: string, text: string): Promise<Submitted
 }
 
 export async function getIntent<T = Record<string, unknown>>(api: string, id: string): Promise<T> {
-  const response = await fetch(`${api}/intents/${id}`);
+  const response = await fetch(`${api}/intents/${id}`, { headers: as(keys.submitter) });
   if (!response.ok) throw new Error(`GET intent ${id} answered ${response.status}`);
   return (await response.json()) as T;
 }
 
+/** Decides as the bench's approver, bound to the review digest the gate shows. */
 export async function decide(api: string, id: string, decision: 'approve' | 'reject'): Promise<Response> {
+  const { gate } = await getIntent<{ gate: { digest?: string } | null }>(api, id);
   return fetch(`${api}/intents/${id}/decision`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ decision, approver: 'bench', reason: decision === 'reject' ? 'bench' : undefined }),
+    headers: { 'content-type': 'application/json', ...as(keys.approver) },
+    body: JSON.stringify({ decision, digest: gate?.digest, reason: decision === 'reject' ? 'bench' : undefined }),
   });
 }
 
