@@ -146,6 +146,29 @@ describe('appending', () => {
     expect(verification.ok).toBe(true);
   });
 
+  test("the read model's writes and the API's appends to one intent, side by side, never deadlock", async () => {
+    // The read model holds the intent row while it appends; the API's refusal events take it first too.
+    const intentId = await newIntent('acme');
+    const step = (seq: number) => ({
+      intentId,
+      seq,
+      run: { id: 'run-1', at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString() },
+      status: 'AWAITING_APPROVAL' as const,
+      audit: { type: 'intent.step', actor: 'workflow', data: {} },
+    });
+    await Promise.all(
+      Array.from({ length: 15 }, (_, i) => [
+        recordIntent(db, step(i + 1)),
+        appendAuditEvent(db, { ...intentEvent(intentId, 100 + i), tenant: 'acme' }),
+      ]).flat(),
+    );
+    const { events, verification } = await verified(intentId);
+    // Every API event is there; read-model steps that arrived after a later one are superseded, as always.
+    expect(events.filter((e) => e.type.startsWith('intent.step_'))).toHaveLength(15);
+    expect(events.some((e) => e.type === 'intent.step')).toBe(true);
+    expect(verification.ok).toBe(true);
+  });
+
   test('20 concurrent appends to one new chain (each sent twice) give a gap-free, valid chain', async () => {
     const intentId = await newIntent();
     const events = Array.from({ length: 20 }, (_, i) => intentEvent(intentId, i + 1));

@@ -54,6 +54,11 @@ async function append(tx: Prisma.TransactionClient, events: readonly AuditAppend
     byChain.set(chain, [...(byChain.get(chain) ?? []), event]);
   }
   const result = new Map<string, AuditAppended>();
+  // Lock order: the intent rows first, then the chain heads. The read model's writer holds its intent
+  // row (FOR UPDATE) when it appends, and an event's foreign key needs that row too: taking the head
+  // first would deadlock with it.
+  const intents = [...new Set(events.flatMap((e) => (e.intentId ? [e.intentId] : [])))].sort();
+  for (const id of intents) await tx.$queryRaw`SELECT 1 FROM intents WHERE id = ${id}::uuid FOR UPDATE`;
   for (const chain of [...byChain.keys()].sort()) {
     const pending = byChain.get(chain)!;
     let head = await lockHead(tx, chain, pending[0]!.tenant);
