@@ -7,7 +7,7 @@ export type PromptName = 'planner' | TaskType;
 
 /** The version each prompt set uses; a new version is a new folder, so old results stay explainable. */
 export const PROMPT_VERSIONS: Record<PromptName, string> = {
-  planner: 'v1',
+  planner: 'v2',
   codegen: 'v1',
   test: 'v1',
   infra: 'v1',

@@ -2,10 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { findExecutable } from '../validation/static/semgrep';
+import { CHECKS } from '../validation/compliance/checks';
 import {
   complianceDetector,
   evaluate,
   loadCorpus,
+  reviewDetector,
   semgrepDetector,
   SEMGREP_CATEGORIES,
   type CorpusEvaluation,
@@ -39,7 +41,10 @@ function print(evaluation: CorpusEvaluation): void {
 async function main(): Promise<void> {
   const corpus = await loadCorpus();
   const started = performance.now();
-  const results: CorpusEvaluation[] = [await evaluate(corpus, complianceDetector, 'compliance checks (layer 3)')];
+  const results: CorpusEvaluation[] = [
+    await evaluate(corpus, reviewDetector, 'review: compliance checks (layer 3) + data-flow analysis (layer 1)'),
+    await evaluate(corpus, complianceDetector, 'compliance checks (layer 3) alone', [...CHECKS.keys()]),
+  ];
   const semgrep = process.env.SEMGREP_PATH ?? (await findExecutable('semgrep'));
   if (semgrep) {
     const categories = [...new Set(Object.values(SEMGREP_CATEGORIES))];

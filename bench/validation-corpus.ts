@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { CHECKS } from '../validation/compliance/checks';
 import { runCompliance } from '../validation/compliance/engine';
+import { analyseDataflow, DATAFLOW_RULES } from '../validation/static/dataflow';
 import { runSemgrep, type SemgrepOptions } from '../validation/static/semgrep';
 
 export const CORPUS_DIR = join(__dirname, '..', 'test', 'fixtures', 'validation');
@@ -18,10 +19,15 @@ export interface CorpusFile {
   content: string;
 }
 
+/** Every category a label may name: the compliance checks' ids and the data-flow classes of layer 1. */
+export const CATEGORIES = [
+  ...new Set([...CHECKS.keys(), ...Object.values(DATAFLOW_RULES).map((rule) => rule.category)]),
+];
+
 export async function loadCorpus(dir = CORPUS_DIR): Promise<CorpusFile[]> {
   const labels = Labels.parse(JSON.parse(await readFile(join(dir, 'labels.json'), 'utf8')));
   for (const entry of labels.files) {
-    const unknown = entry.expected.filter((category) => !CHECKS.has(category));
+    const unknown = entry.expected.filter((category) => !CATEGORIES.includes(category));
     if (unknown.length) throw new Error(`${entry.file}: unknown categories ${unknown.join(', ')}`);
   }
   return Promise.all(
@@ -67,6 +73,22 @@ export const complianceDetector: Detector = async (file) => {
   return [...new Set(report.findings.map((f) => f.ruleId.replace(/^compliance\//, '')))];
 };
 
+const projectOf = (file: CorpusFile) => ({ files: [{ path: file.projectPath, content: file.content }] });
+
+/** The data-flow analysis of layer 1 (validation/static/dataflow) alone. */
+export const dataflowDetector: Detector = async (file) => [
+  ...new Set(
+    analyseDataflow(projectOf(file)).findings.map(
+      (f) => DATAFLOW_RULES[f.ruleId.replace(/^dataflow\//, '') as keyof typeof DATAFLOW_RULES].category,
+    ),
+  ),
+];
+
+/** What the review reports: the compliance checks (layer 3, with secrets and dependencies) and the data-flow analysis (layer 1). */
+export const reviewDetector: Detector = async (file) => [
+  ...new Set([...(await complianceDetector(file)), ...(await dataflowDetector(file))]),
+];
+
 const SEMGREP_CATEGORIES: Record<string, string> = {
   'qlp-sql-injection-template': 'sql-injection',
   'qlp-command-injection': 'command-injection',
@@ -77,6 +99,19 @@ const SEMGREP_CATEGORIES: Record<string, string> = {
   'qlp-cors-credentials-wildcard': 'permissive-cors-credentials',
   'qlp-jwt-none-algorithm': 'weak-jwt-verification',
   'qlp-cleartext-http-request': 'cleartext-transmission',
+  'qlp-cleartext-http-options': 'cleartext-transmission',
+  'qlp-eval-injection': 'code-injection',
+  'qlp-code-injection-taint': 'code-injection',
+  'qlp-path-traversal': 'path-traversal',
+  'qlp-open-redirect': 'open-redirect',
+  'qlp-xss-response': 'xss',
+  'qlp-ssrf': 'ssrf',
+  'qlp-prototype-pollution-merge': 'prototype-pollution',
+  'qlp-prototype-pollution-keys': 'prototype-pollution',
+  'qlp-template-injection': 'template-injection',
+  'qlp-command-injection-taint': 'command-injection',
+  'qlp-hardcoded-credential-compare': 'hardcoded-secret',
+  'qlp-weak-signing-key': 'hardcoded-secret',
 };
 
 /** semgrep with the repository's rules alone (layer 1), mapped onto the same categories. */
@@ -102,7 +137,7 @@ export async function evaluate(
   corpus: CorpusFile[],
   detector: Detector,
   name: string,
-  categories = [...CHECKS.keys()],
+  categories = CATEGORIES,
 ): Promise<CorpusEvaluation> {
   const outcomes: FileOutcome[] = [];
   for (const file of corpus) {

@@ -1,6 +1,7 @@
 import type { FileEntry } from '../contracts/artifacts';
 import type { DecisionRecord } from '../contracts/decision';
 import type { Plan } from '../contracts/plan';
+import type { Requirement, RequirementStatus } from '../contracts/requirements';
 import type { ValidationSummary } from '../contracts/validation';
 
 export const CAPSULE_FORMAT = 'quantumcapsule/v1';
@@ -30,6 +31,12 @@ export interface CapsuleManifest {
     verdict?: string;
     scores?: NonNullable<ValidationSummary['score']>['scores'];
   };
+  /**
+   * What the intent asked for (the plan's requirements), which tasks took each on, and what validation
+   * found: covered (code evidence and a passing test), not covered, not verifiable. The evidence and the
+   * tests are in reports/validation-report.json. Absent for plans without requirements.
+   */
+  requirements?: (Requirement & { coveredBy: string[]; status?: RequirementStatus })[];
   /** Who approved, how they were authenticated, when, and the review digest they approved. */
   approval: {
     decision: string;
@@ -65,6 +72,16 @@ export function capsuleManifest(input: CapsuleInput, files: FileEntry[], created
       ...input.validation.typecheck,
       ...(score && { verdict: score.verdict, scores: score.scores }),
     },
+    ...(input.plan.requirements && {
+      requirements: input.plan.requirements.map((requirement) => {
+        const status = score?.coverage?.items.find((item) => item.id === requirement.id)?.status;
+        return {
+          ...requirement,
+          coveredBy: input.plan.tasks.filter((t) => t.covers?.includes(requirement.id)).map((t) => t.id),
+          ...(status && { status }),
+        };
+      }),
+    }),
     approval: {
       decision: input.approval.decision,
       approver: input.approval.approver,

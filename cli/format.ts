@@ -1,4 +1,5 @@
 import { terminalStatuses } from '../contracts/intent';
+import type { CoverageSummary, Requirement } from '../contracts/requirements';
 import type { LayerFailure, SandboxBrief } from '../contracts/validation';
 import type { HealthReport, IntentPage, IntentView, TaskView } from '../contracts/views';
 
@@ -149,6 +150,14 @@ function renderValidation(intent: IntentView, options: RenderOptions): string[] 
   }
   const dynamic = intent.validation?.dynamic;
   if (dynamic) lines.push(`${label('  sandbox')}${dynamicLine(dynamic)}`);
+  const coverage = score?.coverage;
+  if (coverage) {
+    lines.push(`${label('  asked for')}${coverageLine(coverage, options)}`);
+    for (const r of coverage.uncovered.slice(0, 5))
+      lines.push(
+        `  ${paint('not covered', 'red', options)} ${r.id} ${requirementName(r)}: ${oneLine(safe(r.reason), 110)}`,
+      );
+  }
   for (const message of tc.firstErrors.slice(0, 5)) lines.push(`  ${oneLine(message, 120)}`);
   if (tc.errorCount > 5) lines.push(`  … (full report: ${intent.validation?.reportKey})`);
   return lines;
@@ -276,4 +285,16 @@ export function dynamicLine(dynamic: SandboxBrief | LayerFailure): string {
   const { driver, outcome, tests, limitHits, durationMs } = dynamic;
   const limits = limitHits.length ? `, stopped at the ${limitHits.join(' and ')} limit` : '';
   return `${outcome} in ${driver}: ${tests.passed} tests passed, ${tests.failed} failed${limits} (${durationMs} ms)`;
+}
+
+/** Requirement coverage in one line: "2/5 requirements covered, 2 not covered, 1 not verifiable". */
+export function coverageLine(coverage: CoverageSummary, options: RenderOptions = plain): string {
+  const { covered, notCovered, notVerifiable } = coverage.counts;
+  const missing = notCovered ? paint(`${notCovered} not covered`, 'red', options) : '0 not covered';
+  return `${covered}/${coverage.items.length} requirements covered, ${missing}, ${notVerifiable} not verifiable`;
+}
+
+/** A requirement's short name: its capability or framework, else its (intent's) words. */
+export function requirementName(requirement: Pick<Requirement, 'text' | 'capability' | 'framework'>): string {
+  return requirement.capability ?? requirement.framework ?? `"${oneLine(safe(requirement.text), 60)}"`;
 }

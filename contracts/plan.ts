@@ -1,3 +1,4 @@
+import type { Requirement } from './requirements';
 import type { LlmUsage } from './usage';
 
 /** More tasks than this is not a plan a person can review (and costs an agent call each): MAX_PLAN_TASKS's default. */
@@ -15,6 +16,8 @@ export interface PlannedTask {
   priority: number;
   /** Planner-specific details: planned output paths (LLM), catalogue kind and parameters (offline). JSON only. */
   metadata?: Record<string, unknown>;
+  /** Ids of the plan's requirements this task implements (absent in plans from before requirements). */
+  covers?: string[];
 }
 
 export interface Plan {
@@ -23,6 +26,11 @@ export interface Plan {
   /** Short machine-friendly name for the project, used for file and capsule names. */
   projectName: string;
   tasks: PlannedTask[];
+  /**
+   * What the intent asked for (agents/planning/requirements.ts): validation traces each one to code and
+   * to a test that passed. Absent in plans from before requirements.
+   */
+  requirements?: Requirement[];
   /** 'offline': the deterministic catalogue, no LLM; 'llm': a configured provider. */
   mode?: 'llm' | 'offline';
   /** What planning consumed; the workflow adds it to the intent's spend. */

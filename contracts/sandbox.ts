@@ -53,11 +53,20 @@ export type StepResult = z.infer<typeof StepResult>;
 export const TestFailure = z.object({ name: z.string(), excerpt: z.string() });
 export type TestFailure = z.infer<typeof TestFailure>;
 
+/** One test as the test runner reported it (by name: Node's TAP output names no file for passing tests). */
+export const TestResult = z.object({ name: z.string(), status: z.enum(['passed', 'failed', 'skipped']) });
+export type TestResult = z.infer<typeof TestResult>;
+
 export const TestCounts = z.object({
   passed: z.number().int(),
   failed: z.number().int(),
   skipped: z.number().int(),
   failures: z.array(TestFailure),
+  /**
+   * Every test that ran and its outcome, capped (MAX_TEST_RESULTS in the runner): what requirement coverage
+   * matches tests against. Absent from runners that predate it.
+   */
+  results: z.array(TestResult).optional(),
 });
 export type TestCounts = z.infer<typeof TestCounts>;
 

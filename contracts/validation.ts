@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Capability, CoverageSummary, RequirementCoverage } from './requirements';
 import { LimitKind, SandboxDriverName, SandboxRunResult } from './sandbox';
 
 // Validation reports (layer 1 static review, layer 3 compliance, scores) as zod schemas: the reports
@@ -17,10 +18,12 @@ export const tools = [
   'eslint',
   'secrets',
   'semgrep',
+  'dataflow',
   'dependencies',
   'llm',
   'compliance',
   'sandbox',
+  'coverage',
 ] as const;
 export const ToolId = z.enum(tools);
 export type ToolId = z.infer<typeof ToolId>;
@@ -93,11 +96,27 @@ export const ControlResult = z.object({
   id: z.string(),
   title: z.string(),
   status: ControlStatus,
-  /** The most severe rule mapped to the control: its weight in the compliance score. */
+  /**
+   * Its weight in the compliance score: the most severe of the rules that failed (a failed control), or
+   * of those that applied (a passed one).
+   */
   severity: Severity,
   rules: z.array(z.string()),
   evidence: z.array(Evidence),
   reason: z.string().optional(),
+  /**
+   * Capabilities the control requires a project claiming the framework to implement, and what was found
+   * (present only for frameworks the intent claims).
+   */
+  required: z
+    .array(
+      z.object({
+        capability: Capability,
+        status: z.enum(['pass', 'fail', 'not_applicable']),
+        reason: z.string(),
+      }),
+    )
+    .optional(),
 });
 export type ControlResult = z.infer<typeof ControlResult>;
 
@@ -108,6 +127,8 @@ export const FrameworkResult = z.object({
   framework: z.string(),
   name: z.string(),
   version: z.string(),
+  /** The intent claims this framework: its required controls were checked for presence. */
+  claimed: z.boolean().optional(),
   status: z.enum(['pass', 'fail', 'not_assessed']),
   counts: z.object({
     pass: z.number().int(),
@@ -227,6 +248,11 @@ export const ValidationReport = z.object({
   sandbox: SandboxBrief.optional(),
   checks: z.array(CheckResult),
   frameworks: z.array(FrameworkResult),
+  /**
+   * The coverage table: each requirement of the plan with its status (covered = code evidence and a test
+   * that exercised it and passed), evidence and tests. Absent for plans without requirements.
+   */
+  requirements: z.array(RequirementCoverage).optional(),
   recommendations: z.array(Recommendation),
   findings: z.array(Finding),
   sarifKey: z.string(),
@@ -268,6 +294,8 @@ export const ValidationScoreSummary = z.object({
   sarifKey: z.string(),
   /** Titles of the highest-priority recommendations, for the gate and the Web UI. */
   topRecommendations: z.array(z.string()),
+  /** Requirement coverage in brief: counts, every status, and what was asked for but not built. */
+  coverage: CoverageSummary.optional(),
   /** What approvers sign (absent in intents validated before approvals were bound to content). */
   digest: z
     .object({

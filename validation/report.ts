@@ -1,3 +1,4 @@
+import type { RequirementCoverage } from '../contracts/requirements';
 import type {
   ComplianceReport,
   DynamicReport,
@@ -17,6 +18,8 @@ export interface ReportInput {
   compliance: ComplianceReport | LayerFailure;
   dynamic?: DynamicReport | LayerFailure;
   thresholds: Thresholds;
+  /** The requirement coverage table; absent for plans without requirements. */
+  coverage?: RequirementCoverage[];
   reportKeys: { static?: string; compliance?: string; dynamic?: string; sarif: string };
   generatedAt?: Date;
 }
@@ -36,6 +39,7 @@ export function buildValidationReport(input: ReportInput): ValidationReport {
     compliance: input.compliance,
     dynamic: input.dynamic,
     thresholds: input.thresholds,
+    coverage: input.coverage,
   });
   return {
     schemaVersion: 1,
@@ -53,6 +57,7 @@ export function buildValidationReport(input: ReportInput): ValidationReport {
     ...(input.dynamic && 'layer' in input.dynamic && { sandbox: sandboxBrief(input.dynamic.run) }),
     checks: 'checks' in input.static ? input.static.checks : [],
     frameworks: 'frameworks' in input.compliance ? input.compliance.frameworks : [],
+    ...(input.coverage && { requirements: input.coverage }),
     recommendations: result.recommendations,
     findings: sortFindings(result.findings),
     sarifKey: input.reportKeys.sarif,

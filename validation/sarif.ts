@@ -1,4 +1,5 @@
 import type { Log, ReportingDescriptor, Result, Run } from 'sarif';
+import type { RequirementCoverage } from '../contracts/requirements';
 import type {
   CheckResult,
   ComplianceReport,
@@ -37,6 +38,10 @@ const DRIVERS: Record<ToolId, { name: string; informationUri: string }> = {
     informationUri: 'https://github.com/secretlint/secretlint',
   },
   semgrep: { name: 'Semgrep (QuantumLayer rules)', informationUri: 'https://semgrep.dev/' },
+  dataflow: {
+    name: 'QuantumLayer data-flow analysis',
+    informationUri: 'https://quantumlayer.dev/docs/validation#data-flow',
+  },
   dependencies: {
     name: 'QuantumLayer dependency policy',
     informationUri: 'https://quantumlayer.dev/docs/validation#dependency-policy',
@@ -47,6 +52,10 @@ const DRIVERS: Record<ToolId, { name: string; informationUri: string }> = {
     informationUri: 'https://quantumlayer.dev/docs/validation#compliance',
   },
   sandbox: { name: 'QuantumLayer sandbox (build and tests)', informationUri: 'https://quantumlayer.dev/docs/sandbox' },
+  coverage: {
+    name: 'QuantumLayer requirement coverage',
+    informationUri: 'https://quantumlayer.dev/docs/validation#requirement-coverage',
+  },
 };
 
 function helpUri(ruleId: string): string | undefined {
@@ -143,6 +152,8 @@ export function toSarif(input: {
   static?: StaticReport;
   compliance?: ComplianceReport;
   dynamic?: DynamicReport;
+  /** Requirement coverage: the uncovered requirements as findings, and the table's counts. */
+  coverage?: { findings: Finding[]; requirements: RequirementCoverage[] };
   notAssessed?: { layer: 'static' | 'compliance' | 'dynamic'; reason: string }[];
 }): Log {
   const runs: Run[] = [];
@@ -178,6 +189,20 @@ export function toSarif(input: {
     const run = runFor('sandbox', input.dynamic.findings, { status });
     const { driver, tests, limitHits, durationMs } = input.dynamic.run;
     run.properties = { ...run.properties, driver, tests: { ...tests, failures: undefined }, limitHits, durationMs };
+    runs.push(run);
+  }
+  if (input.coverage) {
+    const { findings, requirements } = input.coverage;
+    const run = runFor('coverage', findings, { status: findings.length ? 'failed' : 'passed' });
+    const count = (status: string) => requirements.filter((r) => r.status === status).length;
+    run.properties = {
+      ...run.properties,
+      requirements: {
+        covered: count('covered'),
+        notCovered: count('not_covered'),
+        notVerifiable: count('not_verifiable'),
+      },
+    };
     runs.push(run);
   }
   for (const missing of input.notAssessed ?? []) {

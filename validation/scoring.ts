@@ -11,6 +11,8 @@ import type {
   Thresholds,
   VerdictStatus,
 } from '../contracts/validation';
+import type { RequirementCoverage } from '../contracts/requirements';
+import { coverageFailures, coverageFindings, coverageGaps } from './coverage/analyse';
 import { formatLocation, moreSevere, SEVERITY_ORDER, SEVERITY_WEIGHTS } from './findings';
 
 /** Defaults when configuration says nothing; docs/validation.md explains each. */
@@ -39,12 +41,53 @@ export const OVERALL_WEIGHTS = { security: 0.4, quality: 0.3, compliance: 0.3 } 
 // Diagnostics about unused code: a smell, not a build break.
 const UNUSED_DIAGNOSTICS = new Set(['TS6133', 'TS6138', 'TS6192', 'TS6196', 'TS6198', 'TS6199', 'TS6205']);
 
+/**
+ * Injection classes: input that becomes code (CWE-94/95), a shell command (CWE-77/78/88), SQL (CWE-89),
+ * a NoSQL or expression-language query (CWE-943/917) or a template (CWE-1336).
+ */
+export const INJECTION_CWES = new Set([
+  'CWE-74',
+  'CWE-77',
+  'CWE-78',
+  'CWE-88',
+  'CWE-89',
+  'CWE-94',
+  'CWE-95',
+  'CWE-917',
+  'CWE-943',
+  'CWE-1336',
+]);
+// These fire on the construct itself, literal code included (`new Function('return 1')`): not evidence of injection.
+const CONSTRUCT_ONLY_RULES = new Set(['eslint/no-eval', 'eslint/no-new-func', 'eslint/no-implied-eval']);
+
+/** A high or critical finding of an injection class: it fails the verdict whatever the scores. */
+export const isInjectionFinding = (item: Finding) =>
+  item.category === 'security' &&
+  SEVERITY_WEIGHTS[item.severity] >= SEVERITY_WEIGHTS.high &&
+  !CONSTRUCT_ONLY_RULES.has(item.ruleId) &&
+  (item.cwe ?? []).some((cwe) => INJECTION_CWES.has(cwe));
+
+/**
+ * Compiler diagnostics that exist only because third-party declarations are not installed for review:
+ * "cannot find module" / "no declaration file" for a package, and implicit-any parameters the type
+ * check traced to such a package (it marks them `info`). They say nothing about the code's types.
+ */
+export function isDependencyTypeGap(item: Finding): boolean {
+  if (item.tool !== 'typescript') return false;
+  if (item.severity === 'info' && /not installed for review/.test(item.message)) return true;
+  if (!/^TS(2307|7016)$/.test(item.ruleId)) return false;
+  const module = /'([^']+)'/.exec(item.message)?.[1];
+  return module !== undefined && !/^(\.|\/|node:)/.test(module);
+}
+
 export interface ScoringInput {
   static: StaticReport | LayerFailure;
   compliance: ComplianceReport | LayerFailure;
   /** Layer 2; absent for intents validated before it existed. */
   dynamic?: DynamicReport | LayerFailure;
   thresholds: Thresholds;
+  /** The requirement coverage table (validation/coverage); absent for plans without requirements. */
+  coverage?: RequirementCoverage[];
 }
 
 export interface ScoringResult {
@@ -149,14 +192,18 @@ export function scoreValidation(input: ScoringInput): ScoringResult {
       )
     : notScored('100 − Σ severity weights', 'static layer not assessed');
 
+  const typeGaps = staticFindings.filter(isDependencyTypeGap);
   const qualityFindings = staticFindings
     .filter((f) => f.category === 'quality')
+    .map((f) => (isDependencyTypeGap(f) && f.severity !== 'info' ? { ...f, severity: 'info' as const } : f))
     .map((f) => (f.tool === 'typescript' && UNUSED_DIAGNOSTICS.has(f.ruleId) ? { ...f, severity: 'low' as const } : f));
   const breaksBuild = qualityFindings.some(
     (f) => f.tool === 'typescript' && SEVERITY_WEIGHTS[f.severity] >= SEVERITY_WEIGHTS.medium,
   );
   const dynamicLayer = input.dynamic && !isFailure(input.dynamic) ? input.dynamic : undefined;
   qualityFindings.push(...(dynamicLayer?.findings ?? []));
+  // What the intent asked for and the project does not show it built: each uncovered requirement.
+  qualityFindings.push(...coverageFindings(input.coverage ?? []));
   const qualityCap = breaksBuild
     ? { value: CAPS.qualityWhenNotCompiling, reason: 'the project does not type-check' }
     : dynamicLayer?.outcome === 'failed'
@@ -165,11 +212,12 @@ export function scoreValidation(input: ScoringInput): ScoringResult {
   const quality = staticLayer
     ? penaltyScore(
         qualityFindings,
-        '100 − Σ severity weight of quality findings (compiler, lint, sandbox build and tests); high 10, medium 4, low 1',
+        '100 − Σ severity weight of quality findings (compiler, lint, sandbox build and tests, uncovered requirements); high 10, medium 4, low 1',
         qualityCap,
         [
           ...uncovered.filter((u) => /^(typescript|eslint)/.test(u)),
           ...(input.dynamic && isFailure(input.dynamic) ? [`dynamic tests not assessed: ${input.dynamic.reason}`] : []),
+          ...(typeGaps.length ? [typeGapNote(typeGaps)] : []),
         ],
       )
     : notScored('100 − Σ severity weights', 'static layer not assessed');
@@ -215,6 +263,19 @@ export function scoreValidation(input: ScoringInput): ScoringResult {
     recommendations: recommend(findings),
     findings,
   };
+}
+
+/** The quality explanation's note on diagnostics left out because third-party declarations are missing. */
+function typeGapNote(gaps: Finding[]): string {
+  const moduleOf = (f: Finding) =>
+    /its type would come from '([^']+)'/.exec(f.message)?.[1] ?? /'([^']+)'/.exec(f.message)?.[1];
+  const modules = [...new Set(gaps.map(moduleOf).filter((m): m is string => m !== undefined))];
+  const rules = [...new Set(gaps.map((f) => f.ruleId))].sort();
+  return (
+    `type-check incomplete: ${gaps.length} diagnostic(s) (${rules.join(', ')}) only reflect third-party type declarations ` +
+    `not installed for review${modules.length ? ` (${modules.slice(0, 5).join(', ')}${modules.length > 5 ? ', …' : ''})` : ''}; ` +
+    'reported as info, not counted and not a build break'
+  );
 }
 
 /** Per framework: the share of applicable controls that pass, each weighted by its most severe rule; then the mean. */
@@ -291,9 +352,21 @@ function verdictOf(
   if (unassessed.length) gaps.push(`controls not assessed: ${unassessed.join(', ')}`);
   if (complianceLayer?.customRules.status === 'invalid')
     gaps.push('tenant compliance rules are invalid and were not assessed');
+  // Asked for and not shown built: never `passed`. Controls that could not be verified: never read as covered.
+  failures.push(...coverageFailures(input.coverage ?? []));
+  gaps.push(...coverageGaps(input.coverage ?? []));
 
   const t = input.thresholds;
   if (anyCritical) failures.push('critical findings present');
+  const injections = [...(staticLayer?.findings ?? []), ...(complianceLayer?.findings ?? [])].filter(
+    isInjectionFinding,
+  );
+  if (injections.length) {
+    const places = [...new Set(injections.map((f) => `${f.ruleId} at ${formatLocation(f)}`))];
+    failures.push(
+      `injection finding(s) fail the verdict regardless of scores: ${places.slice(0, 3).join('; ')}${places.length > 3 ? `; and ${places.length - 3} more` : ''}`,
+    );
+  }
   const below = (name: string, score: number | null, threshold: number) => {
     if (score !== null && score < threshold) failures.push(`${name} score ${score} is below ${threshold}`);
   };

@@ -1,5 +1,7 @@
+import type { RequirementCoverage } from '../contracts/requirements';
 import type { ComplianceReport, StaticReport } from '../contracts/validation';
 import { runCompliance, type ComplianceOptions } from './compliance/engine';
+import { analyseCoverage, type CoverageInput } from './coverage/analyse';
 import type { Project } from './project';
 import { runStaticReview, type StaticReviewOptions } from './static';
 import { typeCheck as checkTypes, type TypeCheckResult } from './static/typescript';
@@ -26,7 +28,12 @@ export function codeReview(input: {
 export function compliance(input: {
   project: Project;
   intentId: string;
-  options: Pick<ComplianceOptions, 'frameworks' | 'customRules' | 'customRulesErrors'>;
+  options: Pick<ComplianceOptions, 'frameworks' | 'claimed' | 'customRules' | 'customRulesErrors'>;
 }): Promise<ComplianceReport> {
   return runCompliance(input.project, { intentId: input.intentId }, input.options);
+}
+
+/** Requirement coverage: each requirement traced to code and to a test that passed in the sandbox. */
+export function coverage(input: CoverageInput): RequirementCoverage[] {
+  return analyseCoverage(input);
 }

@@ -1,5 +1,6 @@
 import type { IntentState } from '../contracts/state';
 import { markdownLiteral } from '../contracts/text';
+import type { CoverageSummary } from '../contracts/requirements';
 import type { DynamicSummary, LayerFailure } from '../contracts/validation';
 
 const marks = { PENDING: '·', RUNNING: '▶', COMPLETED: '✔', FAILED: '✘', CANCELLED: '⊘', SKIPPED: '↷' } as const;
@@ -25,6 +26,7 @@ export function renderDetails(state: IntentState): string {
       lines.push(
         `Validation: **${score.verdict}** — overall ${s(overall)}, security ${s(security)}, quality ${s(quality)}, compliance ${s(compliance)}`,
       );
+      if (score.coverage) lines.push(...coverageLines(score.coverage));
     }
     if (dynamic) lines.push(...sandboxLines(dynamic));
   }
@@ -70,5 +72,18 @@ function sandboxLines(dynamic: DynamicSummary | LayerFailure): string[] {
   return [
     `Sandbox (${dynamic.driver}): ${dynamic.outcome}, ${passed} tests passed, ${failed} failed`,
     ...dynamic.problems.map((problem) => `- ${markdownLiteral(problem)}`),
+  ];
+}
+
+/** Requirement coverage for the gate: the counts, and each requirement asked for but not shown built. */
+function coverageLines(coverage: CoverageSummary): string[] {
+  const { covered, notCovered, notVerifiable } = coverage.counts;
+  const total = coverage.items.length;
+  return [
+    `Requirements: ${covered}/${total} covered, **${notCovered} not covered**, ${notVerifiable} not verifiable`,
+    ...coverage.uncovered.map(
+      (r) =>
+        `- ✘ ${r.id} ${r.capability ?? r.framework ?? 'functional'}: ${markdownLiteral(r.text, 200)} — ${markdownLiteral(r.reason, 400)}`,
+    ),
   ];
 }

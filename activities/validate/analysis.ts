@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { BoundedMemo } from '../../adapters/compute/memo';
 import type { ComputePool } from '../../adapters/compute/pool';
+import type { RequirementCoverage } from '../../contracts/requirements';
 import type { ComplianceReport, StaticReport } from '../../contracts/validation';
+import type { CoverageInput } from '../../validation/coverage/analyse';
 import type { ComplianceOptions } from '../../validation/compliance/engine';
 import type { Project } from '../../validation/project';
 import { withSemgrep, type StaticReviewOptions } from '../../validation/static';
@@ -68,12 +70,17 @@ export class ProjectAnalysis {
   async complianceReport(
     project: Project,
     intentId: string,
-    options: Pick<ComplianceOptions, 'frameworks' | 'customRules' | 'customRulesErrors'>,
+    options: Pick<ComplianceOptions, 'frameworks' | 'claimed' | 'customRules' | 'customRulesErrors'>,
   ): Promise<ComplianceReport> {
     const key = `${digest(project)}:${createHash('sha256').update(JSON.stringify(options)).digest('hex')}`;
     const report = await this.compliance.get(key, () => this.pool.run('compliance', { project, intentId, options }));
     return { ...report, intentId, generatedAt: new Date().toISOString() };
   }
+}
+
+/** Requirement coverage (validation/coverage) on the pool: parsing and tracing are CPU work. */
+export function requirementCoverage(pool: ValidationPool, input: CoverageInput): Promise<RequirementCoverage[]> {
+  return pool.run('coverage', input);
 }
 
 /** The project's content digest: paths and contents, in path order. */

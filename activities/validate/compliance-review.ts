@@ -5,7 +5,7 @@ import { parseCustomRules } from '../../validation/compliance/custom-rules';
 import type { BuiltInFramework, CustomRulesFile } from '../../validation/compliance/schema';
 import type { ProjectAnalysis } from './analysis';
 import { withHeartbeat } from '../heartbeat';
-import { loadProject, type ValidationInput } from './load-project';
+import { claimedFrameworks, loadPlan, loadProject, type ValidationInput } from './load-project';
 
 export interface ComplianceReviewInput extends ValidationInput {
   /** Frameworks that apply to this intent (tenant setting); default: the tenant file's choice, else all. */
@@ -26,9 +26,12 @@ export async function complianceReview(
     setPhase('loading project');
     const project = await loadProject(store, input.artifacts);
     const custom = input.customRulesKey ? await loadCustomRules(store, input.customRulesKey) : {};
+    // Frameworks the intent names are claimed: assessed whatever the selection, their required controls included.
+    const claimed = claimedFrameworks(await loadPlan(store, input.intentId));
     setPhase('rule packs');
     const report = await analysis.complianceReport(project, input.intentId, {
       frameworks: input.frameworks,
+      ...(claimed.length && { claimed }),
       ...custom,
     });
     const reportKey = reportKeys(input.intentId).compliance;

@@ -48,6 +48,8 @@ export function createValidationActivities(store: ObjectStore, options: Validati
     ),
     complianceReview: failingArtifacts((input: ComplianceReviewInput) => complianceReview(store, analysis, input)),
     dynamicValidation: failingArtifacts((input: DynamicValidationInput) => dynamicValidation(store, dynamic, input)),
-    scoreValidation: failingArtifacts((input: ScoreValidationInput) => scoreValidation(store, input)),
+    scoreValidation: failingArtifacts((input: ScoreValidationInput) =>
+      scoreValidation(store, input, options.pool ?? INLINE),
+    ),
   };
 }

@@ -1,11 +1,17 @@
-import { ArtifactError, loadFiles } from '../../adapters/storage/artifacts';
+import { ArtifactError, loadFiles, planKey } from '../../adapters/storage/artifacts';
 import type { ObjectStore } from '../../adapters/storage/s3';
 import type { ArtifactRef } from '../../contracts/artifacts';
+import type { Plan } from '../../contracts/plan';
+import type { RequirementFramework } from '../../contracts/requirements';
 import { projectFromFiles, type Project } from '../../validation/project';
 
 /** Loads the generated project from S3 by reference; an unsafe path is a permanent failure, not a retry. */
 export async function loadProject(store: ObjectStore, artifacts: ArtifactRef[]): Promise<Project> {
-  const files = await loadFiles(store, artifacts);
+  return toProject(await loadFiles(store, artifacts));
+}
+
+/** Files already loaded, as a project; an unsafe path is a permanent failure. */
+export function toProject(files: { path: string; content: Buffer | string }[]): Project {
   try {
     return projectFromFiles(files);
   } catch (error) {
@@ -16,4 +22,16 @@ export async function loadProject(store: ObjectStore, artifacts: ArtifactRef[]):
 export interface ValidationInput {
   intentId: string;
   artifacts: ArtifactRef[];
+}
+
+/** The intent's plan as planning stored it; undefined when there is none (plans from injected planners). */
+export async function loadPlan(store: ObjectStore, intentId: string): Promise<Plan | undefined> {
+  const key = planKey(intentId);
+  if (!(await store.stat(key))) return undefined;
+  return store.getJson<Plan>(key);
+}
+
+/** The frameworks the intent claims: its plan's requirements that name one. */
+export function claimedFrameworks(plan: Plan | undefined): RequirementFramework[] {
+  return [...new Set((plan?.requirements ?? []).flatMap((r) => (r.framework ? [r.framework] : [])))];
 }

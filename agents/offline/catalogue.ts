@@ -1,3 +1,5 @@
+import { CAPABILITY_TITLES, type Capability } from '../../contracts/requirements';
+import { extractRequirements, withoutControlPhrases } from '../planning/requirements';
 import {
   entitySpec,
   entityWords,
@@ -45,7 +47,38 @@ export interface OfflineSpec {
   kubernetes: KubernetesParameters;
   /** Defaults the generator used because the text did not say; shown in the plan and the README. */
   assumptions: string[];
+  /** Optional features the intent asked for and this kind implements, with tests (absent in older plans). */
+  features?: Capability[];
+  /** Capabilities the intent asked for that this kind does not implement: stated, and reported as not covered. */
+  notImplemented?: Capability[];
 }
+
+/** Optional features each kind can add when the intent asks for them (each with its tests). */
+export const CATALOGUE_FEATURES: Record<CatalogueKind, Capability[]> = {
+  'rest-crud-service': ['authentication', 'audit-logging', 'encryption-at-rest'],
+  'cli-tool': [],
+  'library-module': [],
+  'background-worker': ['hmac-verification'],
+  'kubernetes-manifests': [],
+};
+
+/** What each kind does whether asked or not. */
+export const INHERENT_CAPABILITIES: Record<CatalogueKind, Capability[]> = {
+  'rest-crud-service': ['input-validation'],
+  'cli-tool': ['input-validation'],
+  'library-module': ['input-validation'],
+  'background-worker': ['input-validation', 'retries'],
+  'kubernetes-manifests': [],
+};
+
+/** What an offline spec implements: its kind's inherent capabilities and the features it was asked for. */
+export const implementedCapabilities = (spec: Pick<OfflineSpec, 'kind' | 'features'>): Capability[] => [
+  ...INHERENT_CAPABILITIES[spec.kind],
+  ...(spec.features ?? []),
+];
+
+export const hasFeature = (spec: Pick<OfflineSpec, 'features'>, feature: Capability) =>
+  spec.features?.includes(feature) ?? false;
 
 export interface CatalogueEntry {
   kind: CatalogueKind;
@@ -66,7 +99,7 @@ export const CATALOGUE: CatalogueEntry[] = [
   {
     kind: 'background-worker',
     title: 'Background job worker (queue, concurrency, retries with backoff, dead letters, graceful stop)',
-    matches: /\b(background (worker|job|process)|worker|queue|jobs?|consumer)\b/,
+    matches: /\b(background (worker|job|process)|worker|queue|jobs?|consumer|webhooks?)\b/,
     example:
       'A background worker that processes invoice jobs with customer, amount:number and due date, concurrency 3, 4 attempts',
   },
@@ -119,7 +152,25 @@ export function recognise(text: string): Recognised {
     };
   }
   const assumptions: string[] = [];
-  const found = entityWords(text);
+  // The subject and fields come from what the intent says besides its controls ("with authentication").
+  const subject = withoutControlPhrases(text);
+  const requested = [...new Set(extractRequirements(text).flatMap((r) => (r.capability ? [r.capability] : [])))];
+  const ops = operationSpecs(text);
+  // An audit log records changes: a service that makes none has nothing to audit.
+  const mutates = ops.operations.some((op) => op === 'create' || op === 'update' || op === 'delete');
+  const features = requested.filter(
+    (c) => CATALOGUE_FEATURES[entry.kind].includes(c) && (c !== 'audit-logging' || mutates),
+  );
+  const notImplemented = requested.filter(
+    (c) => !features.includes(c) && !INHERENT_CAPABILITIES[entry.kind].includes(c),
+  );
+  if (notImplemented.length) {
+    assumptions.push(
+      `asked for but not implemented by the offline ${entry.kind} generator: ` +
+        `${notImplemented.map((c) => CAPABILITY_TITLES[c]).join(', ')} (validation reports each as not covered)`,
+    );
+  }
+  const found = entityWords(subject);
   const k8sApp = kubernetesApp(text);
   if (!found && !(entry.kind === 'kubernetes-manifests' && k8sApp)) {
     return {
@@ -130,14 +181,13 @@ export function recognise(text: string): Recognised {
     };
   }
   const singularWords = found ?? [k8sApp!];
-  let fields = fieldSpecs(text);
+  let fields = fieldSpecs(subject);
   if (fields.length === 0 && entry.kind !== 'kubernetes-manifests') {
     fields = [{ name: 'name', type: 'string', label: 'name' }];
     assumptions.push(
       'no fields were named: the entity has a single `name` field (say "with title, author and year" to choose)',
     );
   }
-  const ops = operationSpecs(text);
   if (!ops.named && (entry.kind === 'rest-crud-service' || entry.kind === 'cli-tool')) {
     assumptions.push('no operations were named: create, read, list, update and delete are all provided');
   }
@@ -178,6 +228,8 @@ export function recognise(text: string): Recognised {
       worker,
       kubernetes,
       assumptions,
+      features,
+      notImplemented,
     },
   };
 }

@@ -42,7 +42,7 @@ const NOT_FIELD = new Set(
 const BOUNDARY =
   '(?=\\s+(?:with|having|containing|including|that|which|where|using|on|in|into|from|every|supporting|exposing|and|fields?|by|to|as)\\b|[,.;:()]|\\s*$)';
 const LEAD =
-  '(?:for|of|manag(?:e|es|ing)|track(?:s|ing)?|stor(?:e|es|ing)|process(?:es|ing)?|handl(?:e|es|ing)|about|export(?:s|ing)?)';
+  '(?:for|of|manag(?:e|es|ing)|track(?:s|ing)?|stor(?:e|es|ing)|process(?:es|ing)?|handl(?:e|es|ing)|about|export(?:s|ing)?|forward(?:s|ing)?|receiv(?:e|es|ing))';
 
 const VERB = '(?:add|list|record|log|edit|remove|delete|update|show|view|create)s?';
 
@@ -54,7 +54,7 @@ export function entityWords(text: string): string[] | undefined {
     new RegExp(
       `\\b${VERB}(?:,?\\s+(?:and\\s+|or\\s+)?${VERB})*\\s+([a-z][a-z0-9-]*(?:\\s[a-z][a-z0-9-]*){0,3}?)${BOUNDARY}`,
     ),
-    /\b((?:[a-z][a-z0-9-]*\s){1,3})(?:service|api|tracker|manager|registry|worker|job|cli|tool|module|library|app|application)\b/,
+    /\b((?:[a-z][a-z0-9-]*\s){1,3})(?:service|api|tracker|manager|registry|worker|job|cli|tool|module|library|app|application|receiver)\b/,
   ];
   for (const pattern of patterns) {
     const match = pattern.exec(lower);

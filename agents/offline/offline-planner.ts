@@ -1,6 +1,8 @@
 import type { Plan, PlannedTask } from '../../contracts/plan';
+import type { Requirement } from '../../contracts/requirements';
 import { OFFLINE_USAGE } from '../../contracts/usage';
-import { OFFLINE_GENERATOR, recognise, type OfflineSpec } from './catalogue';
+import { extractRequirements } from '../planning/requirements';
+import { implementedCapabilities, OFFLINE_GENERATOR, recognise, type OfflineSpec } from './catalogue';
 import { entityNames } from './kinds/entity-code';
 import { titleOf } from './kinds/project-files';
 
@@ -18,6 +20,8 @@ export function planOffline(text: string): OfflinePlan {
   const metadata = { offline: spec };
   const subject = spec.kind === 'kubernetes-manifests' ? spec.kubernetes.app : entityNames(spec.entity).pluralLabel;
   const k8s = spec.kind === 'kubernetes-manifests';
+  const requirements = extractRequirements(text);
+  const covers = coveredBy(spec, requirements);
   const tasks: PlannedTask[] = [
     {
       id: 'module',
@@ -26,6 +30,7 @@ export function planOffline(text: string): OfflinePlan {
       dependencies: [],
       priority: 10,
       metadata,
+      covers: covers.code,
     },
     ...(k8s
       ? [
@@ -36,6 +41,7 @@ export function planOffline(text: string): OfflinePlan {
             dependencies: ['module'],
             priority: 8,
             metadata,
+            covers: covers.functional,
           },
         ]
       : []),
@@ -46,6 +52,7 @@ export function planOffline(text: string): OfflinePlan {
       dependencies: k8s ? ['module', 'manifests'] : ['module'],
       priority: 5,
       metadata,
+      covers: covers.code,
     },
     {
       id: 'readme',
@@ -54,6 +61,7 @@ export function planOffline(text: string): OfflinePlan {
       dependencies: ['module'],
       priority: 1,
       metadata,
+      covers: covers.functional,
     },
   ];
   return {
@@ -64,7 +72,21 @@ export function planOffline(text: string): OfflinePlan {
       mode: 'offline',
       usage: OFFLINE_USAGE,
       tasks,
+      requirements,
     },
+  };
+}
+
+/**
+ * What the catalogue's tasks take on: code and tests cover the functional requirements, the frameworks
+ * and the capabilities this kind implements; a capability it does not implement is covered by no task
+ * (the plan's assumptions say so, and validation reports it as not covered).
+ */
+function coveredBy(spec: OfflineSpec, requirements: Requirement[]): { code: string[]; functional: string[] } {
+  const implemented = implementedCapabilities(spec);
+  return {
+    code: requirements.filter((r) => !r.capability || implemented.includes(r.capability)).map((r) => r.id),
+    functional: requirements.filter((r) => r.kind === 'functional').map((r) => r.id),
   };
 }
 

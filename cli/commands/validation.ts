@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { ValidationReport } from '../../contracts/validation';
 import type { IntentView, ValidationReportView } from '../../contracts/views';
 import { requireUuid } from '../arguments';
-import { dynamicLine, gateLine } from '../format';
+import { coverageLine, dynamicLine, gateLine, oneLine, requirementName, safe, table } from '../format';
 import { fetchIntent } from '../poll';
 import { contextOf, out } from '../context';
 
@@ -42,9 +42,11 @@ export function renderValidationReport(report: ValidationReport, gate?: IntentVi
     ...report.frameworks.map(
       (f) =>
         `  ${f.framework.padEnd(9)} ${f.status.padEnd(13)} ${f.counts.pass} pass, ${f.counts.fail} fail, ` +
-        `${f.counts.notApplicable} not applicable, ${f.notCovered.length} controls not covered by the packs`,
+        `${f.counts.notApplicable} not applicable, ${f.notCovered.length} controls not covered by the packs` +
+        (f.claimed ? ' (claimed by the intent: its required controls were checked)' : ''),
     ),
   ];
+  if (report.requirements?.length) lines.push('', ...renderRequirements(report.requirements));
   const dynamic = report.layers?.dynamic;
   const layer2 =
     dynamic?.status === 'not_assessed' ? { status: dynamic.status, reason: dynamic.reason ?? '' } : report.sandbox;
@@ -70,4 +72,37 @@ export function renderValidationReport(report: ValidationReport, gate?: IntentVi
     );
   }
   return lines.join('\n');
+}
+
+const STATUS_TEXT = { covered: 'covered', not_covered: 'NOT COVERED', not_verifiable: 'not verifiable' } as const;
+
+/**
+ * The coverage table: what the intent asked for, whether the project shows it built (evidence file:line
+ * and a test that passed in the sandbox), and why not. Text from the intent and the project goes through safe().
+ */
+export function renderRequirements(requirements: NonNullable<ValidationReport['requirements']>): string[] {
+  const counts = {
+    covered: requirements.filter((r) => r.status === 'covered').length,
+    notCovered: requirements.filter((r) => r.status === 'not_covered').length,
+    notVerifiable: requirements.filter((r) => r.status === 'not_verifiable').length,
+  };
+  const rows = requirements.map((r) => [
+    r.id,
+    STATUS_TEXT[r.status],
+    r.kind,
+    requirementName(r),
+    r.evidence[0] ? `${safe(r.evidence[0].path)}:${r.evidence[0].line}` : '-',
+    r.tests.find((t) => t.status === 'passed')?.name ?? '-',
+  ]);
+  const body = table(
+    ['ID', 'STATUS', 'KIND', 'WHAT', 'EVIDENCE', 'TEST THAT PASSED'],
+    rows.map((row) => [...row.slice(0, 5), oneLine(safe(row[5]!), 60)]),
+  );
+  return [
+    `Requirements: ${coverageLine({ counts, items: requirements, uncovered: [] })}`,
+    ...body.split('\n').map((line) => `  ${line}`),
+    ...requirements
+      .filter((r) => r.status !== 'covered')
+      .map((r) => `  ${r.id} ${STATUS_TEXT[r.status]}: ${oneLine(safe(r.reason), 200)}`),
+  ];
 }

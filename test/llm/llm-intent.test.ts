@@ -73,7 +73,7 @@ test('plan and agents over the scripted provider: a 429 is retried by Temporal, 
     expect(plan).toMatchObject({
       mode: 'llm',
       projectName: 'greeter',
-      planner: 'llm compatible/scripted-model, prompt planner/v1',
+      planner: 'llm compatible/scripted-model, prompt planner/v2',
     });
     expect(plan.tasks[0]!.metadata).toEqual({ outputs: ['package.json', 'tsconfig.json', 'src/greet.ts'] });
     expect(await stack.store.getJson(planKey(first.id))).toEqual(plan);

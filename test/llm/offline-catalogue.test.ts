@@ -113,6 +113,11 @@ describe('generated projects type-check and pass their own tests', () => {
     'Build a read-only REST API for products with fields: name, price:number, in stock (boolean)',
     'A CLI to add and list tasks with title and done',
     'Kubernetes manifests for api with 1 replica',
+    // Requested capabilities the catalogue builds (authentication, audit logging, encryption at rest, HMAC).
+    'Build a HIPAA-compliant patient records API with authentication, audit logging and encryption of sensitive fields such as diagnosis and SSN.',
+    'A read-only REST API for stations with name, with authentication',
+    'A REST API for notes with title, with audit logging',
+    'A webhook receiver that verifies HMAC signatures and forwards events to a queue, with retry.',
   ])('%s', async (text) => {
     const { files } = offlineProject(text);
     const result = await buildAndTest(files);

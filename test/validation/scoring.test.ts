@@ -3,6 +3,9 @@ import type { ComplianceReport, ControlResult, DynamicReport, Finding, StaticRep
 import { dynamicFindings, dynamicOutcome } from '../../validation/dynamic';
 import { finding } from '../../validation/findings';
 import { DEFAULT_THRESHOLDS, mergeSecurityFindings, recommend, scoreValidation } from '../../validation/scoring';
+import { runCompliance } from '../../validation/compliance/engine';
+import { projectFromFiles } from '../../validation/project';
+import { runStaticReview } from '../../validation/static';
 
 const at = (path: string, line: number) => ({ path, line });
 const f = (
@@ -81,7 +84,7 @@ describe('scoring: the worked example of docs/validation.md', () => {
     static: staticReport([
       f('secrets/hardcoded-credential', 'secrets', 'security', 'high', 'src/config.ts', 3),
       f('eslint/no-eval', 'eslint', 'security', 'high', 'src/run.ts', 10),
-      f('semgrep/qlp-eval-injection', 'semgrep', 'security', 'high', 'src/run.ts', 10),
+      f('semgrep/qlp-eval-injection', 'semgrep', 'security', 'high', 'src/run.ts', 10, { cwe: ['CWE-95'] }),
       f('dependencies/unknown-package', 'dependencies', 'security', 'medium', 'package.json', 5),
       f('TS2322', 'typescript', 'quality', 'medium', 'src/run.ts', 4),
       f('TS6133', 'typescript', 'quality', 'medium', 'src/run.ts', 2),
@@ -113,9 +116,15 @@ describe('scoring: the worked example of docs/validation.md', () => {
     expect(result.scores.compliance).toBe(78);
   });
 
-  it('overall: 0.4 × 72 + 0.3 × 59 + 0.3 × 78 = 69.9 → 70; the verdict fails on quality', () => {
+  it('overall: 0.4 × 72 + 0.3 × 59 + 0.3 × 78 = 69.9 → 70; the verdict fails on the injection and on quality', () => {
     expect(result.scores.overall).toBe(70);
-    expect(result.verdict).toEqual({ status: 'failed', reasons: ['quality score 59 is below 60'] });
+    expect(result.verdict).toEqual({
+      status: 'failed',
+      reasons: [
+        'injection finding(s) fail the verdict regardless of scores: semgrep/qlp-eval-injection at src/run.ts:10',
+        'quality score 59 is below 60',
+      ],
+    });
   });
 
   it('recommends the most severe, most frequent problems first, with their remediation', () => {
@@ -306,5 +315,107 @@ describe('scoring with layer 2 (build and tests in the sandbox)', () => {
     expect(result.findings.map((f) => f.ruleId)).toEqual(['sandbox/no-tests']);
     expect(result.scores.quality).toBe(96);
     expect(result.verdict.status).toBe('passed');
+  });
+});
+
+describe('scoring: injection findings and untyped dependencies', () => {
+  const passingCompliance = complianceReport([control('CC6.1', 'pass', 'critical')]);
+
+  it('a high injection finding fails the verdict even when every score passes', () => {
+    const result = scoreValidation({
+      static: staticReport([
+        f('semgrep/qlp-eval-injection', 'semgrep', 'security', 'high', 'src/calc.ts', 4, { cwe: ['CWE-95'] }),
+      ]),
+      compliance: passingCompliance,
+      thresholds: DEFAULT_THRESHOLDS,
+    });
+    expect(result.scores).toEqual({ overall: 96, security: 90, quality: 100, compliance: 100 });
+    expect(result.verdict).toEqual({
+      status: 'failed',
+      reasons: [
+        'injection finding(s) fail the verdict regardless of scores: semgrep/qlp-eval-injection at src/calc.ts:4',
+      ],
+    });
+  });
+
+  it('construct-only lint rules (new Function of a literal) and medium findings do not trip it', () => {
+    const result = scoreValidation({
+      static: staticReport([
+        f('eslint/no-new-func', 'eslint', 'security', 'high', 'src/a.ts', 2, { cwe: ['CWE-95'] }),
+        f('eslint/security/detect-child-process', 'eslint', 'security', 'medium', 'src/a.ts', 3, { cwe: ['CWE-78'] }),
+      ]),
+      compliance: passingCompliance,
+      thresholds: DEFAULT_THRESHOLDS,
+    });
+    expect(result.verdict.status).toBe('passed');
+  });
+
+  it('diagnostics from untyped third-party packages are info: no quality cap, noted separately', () => {
+    const result = scoreValidation({
+      static: staticReport([
+        f('TS2307', 'typescript', 'quality', 'medium', 'src/app.ts', 1, {
+          message: "Cannot find module 'express' or its corresponding type declarations.",
+        }),
+        f('TS7006', 'typescript', 'quality', 'info', 'src/app.ts', 3, {
+          message:
+            "Parameter 'req' implicitly has an 'any' type. (its type would come from 'express': third-party declarations not installed for review)",
+        }),
+      ]),
+      compliance: passingCompliance,
+      thresholds: DEFAULT_THRESHOLDS,
+    });
+    expect(result.scores.quality).toBe(100);
+    expect(result.explanations.quality.cap).toBeUndefined();
+    expect(result.explanations.quality.notAssessed).toEqual([
+      expect.stringMatching(/^type-check incomplete: 2 diagnostic\(s\) \(TS2307, TS7006\) .* \(express\)/),
+    ]);
+    expect(result.verdict.status).toBe('passed');
+  });
+});
+
+describe('scoring end to end (static review, compliance, scores)', () => {
+  const review = async (files: Record<string, string>) => {
+    const project = projectFromFiles(Object.entries(files).map(([path, content]) => ({ path, content })));
+    return scoreValidation({
+      static: await runStaticReview(project, { intentId: 'e2e' }, { semgrep: { executable: null } }),
+      compliance: await runCompliance(project, { intentId: 'e2e' }),
+      thresholds: DEFAULT_THRESHOLDS,
+    });
+  };
+  const manifest = JSON.stringify({ dependencies: { express: '^5.1.0' } });
+
+  it('fails a project that builds a function from request input', async () => {
+    const result = await review({
+      'package.json': manifest,
+      'src/calc.ts': [
+        "import express from 'express';",
+        'export const app = express();',
+        "app.get('/calc', (req, res) => {",
+        "  const f = new Function('x', `return ${req.query.expr}`);",
+        '  res.json({ value: f(1) });',
+        '});',
+      ].join('\n'),
+    });
+    expect(result.verdict.status).toBe('failed');
+    expect(result.verdict.reasons).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^injection finding\(s\) .*dataflow\/code-injection at src\/calc\.ts:4/),
+      ]),
+    );
+  });
+
+  it('passes a clean file importing a package whose types are not installed', async () => {
+    const result = await review({
+      'package.json': manifest,
+      'src/health.ts': [
+        "import express from 'express';",
+        'export const app = express();',
+        "app.get('/health', (req, res) => {",
+        "  res.json({ ok: true, path: req.path.length > 0 ? 'root' : 'other' });",
+        '});',
+      ].join('\n'),
+    });
+    expect(result.scores.quality).toBe(100);
+    expect(result.verdict).toEqual({ status: 'passed', reasons: [] });
   });
 });

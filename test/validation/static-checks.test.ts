@@ -42,6 +42,54 @@ describe('typescript diagnostics', () => {
     expect(result.diagnostics).toEqual([]);
   });
 
+  it('puts JavaScript files in the program (imports resolve) without type-checking them', () => {
+    const result = typeCheck(
+      project({
+        'src/a.ts': 'import { twice } from "./b";\nexport const n: number = twice(2);\n',
+        'src/b.js': "export function twice(n) { return n * 2; }\nexport const odd = 'x' - 1;\n",
+      }),
+    );
+    expect(result.filesChecked).toBe(1);
+    expect(result.diagnostics).toEqual([]);
+  });
+
+  it('keeps diagnostics that only reflect untyped third-party packages as info', () => {
+    const result = typeCheck(
+      project({
+        'src/app.ts': [
+          "import express from 'express';",
+          'const app = express();',
+          "app.get('/', (req, res) => res.send('ok'));",
+          "app.post('/x', ({ body }, res) => res.json(body));",
+          'export function own(x) { return x; }',
+        ].join('\n'),
+      }),
+      { nodeTypes: true },
+    );
+    expect(result.findings.map((f) => [f.ruleId, f.location?.line, f.severity])).toEqual([
+      ['TS2307', 1, 'info'],
+      ['TS7006', 3, 'info'],
+      ['TS7006', 3, 'info'],
+      ['TS7031', 4, 'info'],
+      ['TS7006', 4, 'info'],
+      // A parameter of the project's own function: a real gap in its types.
+      ['TS7006', 5, 'medium'],
+    ]);
+    expect(result.findings[1]!.message).toMatch(/its type would come from 'express'/);
+  });
+
+  it('type-checks NestJS-style parameter decorators as the framework compiles them (legacy decorators)', () => {
+    const controller = [
+      "import { Body, Controller, Post } from '@nestjs/common';",
+      "@Controller('orders')",
+      'export class OrdersController {',
+      '  @Post() create(@Body() body: unknown) { return body; }',
+      '}',
+    ].join('\n');
+    const result = typeCheck(project({ 'src/orders.controller.ts': controller }), { nodeTypes: true });
+    expect(result.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+  });
+
   it('does not see files outside the project (no ambient node_modules)', () => {
     const result = typeCheck(project({ 'src/a.ts': 'import { z } from "zod";\nexport const s = z;\n' }));
     expect(result.diagnostics.join()).toMatch(/TS2307: Cannot find module 'zod'/);
@@ -309,10 +357,34 @@ describe('static review', () => {
       ['eslint', 'passed'],
       ['secrets', 'passed'],
       ['semgrep', 'not_assessed'],
+      ['dataflow', 'passed'],
       ['dependencies', 'passed'],
       ['llm', 'skipped'],
     ]);
     expect(report.findings).toEqual([]);
+  });
+
+  it('reviews JavaScript too: command injection in a .js file is reported', async () => {
+    const report = await runStaticReview(
+      project({
+        'src/archive.js':
+          "const { exec } = require('child_process');\nmodule.exports = (req, res) => {\n  exec('tar czf /tmp/a.tgz ' + req.query.dir, () => res.end());\n};\n",
+      }),
+      { intentId: 'i-js' },
+      { semgrep: { executable: null } },
+    );
+    expect(report.checks.find((c) => c.tool === 'typescript')?.status).toBe('not_assessed');
+    expect(report.checks.find((c) => c.tool === 'dataflow')?.status).toBe('failed');
+    expect(
+      report.findings
+        .filter((f) => f.location?.path === 'src/archive.js' && f.location.line === 3)
+        .map((f) => [f.ruleId, f.severity]),
+    ).toEqual(
+      expect.arrayContaining([
+        ['dataflow/command-injection', 'critical'],
+        ['eslint/security/detect-child-process', 'medium'],
+      ]),
+    );
   });
 
   it('treats a missing declared dependency as information, not a build break', async () => {

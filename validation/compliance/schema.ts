@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Capability } from '../../contracts/requirements';
 import { builtInFrameworks, NotCovered, Severity } from '../../contracts/validation';
 
 export { builtInFrameworks, type BuiltInFramework } from '../../contracts/validation';
@@ -17,6 +18,25 @@ export const PackRule = z.strictObject({
 });
 export type PackRule = z.infer<typeof PackRule>;
 
+/** Where a required control applies; elsewhere it is not applicable, with the reason stated. */
+export const applicabilities = ['server', 'records', 'server-or-records'] as const;
+export const Applicability = z.enum(applicabilities);
+export type Applicability = z.infer<typeof Applicability>;
+
+/**
+ * A control a project claiming the framework must IMPLEMENT (not merely avoid breaking): a presence check
+ * with the capability detectors of validation/coverage. Evaluated only when the intent claims the framework.
+ */
+export const RequiredControl = z.strictObject({
+  id: ruleId,
+  control: controlId,
+  capability: Capability,
+  severity: Severity,
+  appliesTo: Applicability,
+  rationale: z.string().min(20),
+});
+export type RequiredControl = z.infer<typeof RequiredControl>;
+
 /** A framework's rule pack: its controls, the rules that check them, and what it does not cover. */
 export const RulePack = z
   .strictObject({
@@ -26,6 +46,8 @@ export const RulePack = z
     description: z.string(),
     controls: z.array(z.strictObject({ id: controlId, title: z.string() })).min(1),
     rules: z.array(PackRule).min(1),
+    /** Controls a project claiming this framework must implement (presence checks). */
+    required: z.array(RequiredControl).default([]),
     notCovered: z.array(NotCovered),
   })
   .superRefine((pack, ctx) => {
@@ -40,6 +62,11 @@ export const RulePack = z
           ctx.addIssue({ code: 'custom', path: ['rules', i, 'controls', j], message: `unknown control ${id}` });
       }),
     );
+    pack.required.forEach((entry, i) => {
+      used.add(entry.control);
+      if (!controls.has(entry.control))
+        ctx.addIssue({ code: 'custom', path: ['required', i, 'control'], message: `unknown control ${entry.control}` });
+    });
     for (const id of controls) {
       if (!used.has(id))
         ctx.addIssue({
@@ -48,8 +75,9 @@ export const RulePack = z
           message: `control ${id} has no rule: list it under notCovered`,
         });
     }
-    if (new Set(pack.rules.map((r) => r.id)).size !== pack.rules.length)
-      ctx.addIssue({ code: 'custom', path: ['rules'], message: 'rule ids must be unique' });
+    const ids = [...pack.rules.map((r) => r.id), ...pack.required.map((r) => r.id)];
+    if (new Set(ids).size !== ids.length)
+      ctx.addIssue({ code: 'custom', path: ['rules'], message: 'rule ids (rules and required) must be unique' });
   });
 export type RulePack = z.infer<typeof RulePack>;
 

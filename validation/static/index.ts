@@ -3,13 +3,14 @@ import type { CheckResult, Finding, StaticReport, ToolId } from '../../contracts
 import { sortFindings } from '../findings';
 import type { Project } from '../project';
 import { finding } from '../findings';
+import { analyseDataflow } from './dataflow';
 import { checkDependencies, declaredPackages, packageName, type DependencyPolicy } from './dependencies';
 import { lintProject } from './eslint';
 import { runLlmReview, type LlmReviewer } from './llm-review';
 import { secretlintVersion } from './secretlint-runner';
 import { scanSecrets } from './secrets';
 import { runSemgrep, type SemgrepOptions } from './semgrep';
-import { typeCheck, type TypeCheckResult } from './typescript';
+import { DEPENDENCY_TYPES_NOTE, isPackageSpecifier, typeCheck, type TypeCheckResult } from './typescript';
 
 export interface StaticReviewOptions {
   llmReviewer?: LlmReviewer;
@@ -26,18 +27,22 @@ type CheckOutcome =
   { findings: Finding[]; version?: string; note?: string } | { status: 'not_assessed' | 'skipped'; reason: string };
 
 /**
- * The review does not install dependencies, so "cannot find module" for a package the project
- * declares says nothing about the code: kept as information, not counted as a build break.
+ * The review does not install dependencies, so "cannot find module" for a package says nothing about the
+ * code: the type check keeps it (and implicit-any parameters typed by such a package) as information, and
+ * the dependency check reports packages no package.json declares. Here the note says which case it is.
  */
 function withDeclaredModules(findings: Finding[], declared: Set<string>): Finding[] {
   return findings.map((item) => {
     const module = /^TS(2307|7016)$/.test(item.ruleId) ? /'([^']+)'/.exec(item.message)?.[1] : undefined;
-    if (!module || module.startsWith('.') || !declared.has(packageName(module))) return item;
+    if (!module || !isPackageSpecifier(module)) return item;
     const { fingerprint: _fingerprint, ...rest } = item;
+    const base = item.message.replace(` (${DEPENDENCY_TYPES_NOTE})`, '');
     return finding({
       ...rest,
       severity: 'info',
-      message: `${item.message} (declared dependency; not installed for review)`,
+      message: declared.has(packageName(module))
+        ? `${base} (declared dependency; not installed for review)`
+        : `${base} (not declared in package.json: see the dependency check; not installed for review)`,
     });
   });
 }
@@ -96,7 +101,7 @@ export async function withSemgrep(
   options: SemgrepOptions | undefined,
 ): Promise<StaticReport> {
   const semgrep = await runCheck('semgrep', () => semgrepOutcome(project, options));
-  const at = report.checks.findIndex((check) => check.tool === 'dependencies');
+  const at = report.checks.findIndex((check) => check.tool === 'dataflow' || check.tool === 'dependencies');
   const checks = [...report.checks];
   checks.splice(at < 0 ? checks.length : at, 0, semgrep.check); // where the full review puts it
   return { ...report, checks, findings: sortFindings([...report.findings, ...semgrep.findings]) };
@@ -166,6 +171,12 @@ export async function runStaticReview(
   });
   const { semgrep } = options;
   if (semgrep !== 'separately') await check('semgrep', () => semgrepOutcome(project, semgrep));
+  await check('dataflow', () => {
+    const result = analyseDataflow(project);
+    if (result.filesAnalysed === 0)
+      return { status: 'not_assessed', reason: 'no JavaScript or TypeScript files to analyse' };
+    return { findings: result.findings };
+  });
   await check('dependencies', () => ({ findings: checkDependencies(project, options.dependencyPolicy) }));
   await check('llm', () => llmOutcome(project, options.llmReviewer));
 

@@ -207,13 +207,23 @@ function testArgs(manifest) {
   return ['--test', '--test-reporter=tap', ...paths];
 }
 
-/** Counts and failing tests from Node's TAP output. */
+/** Most tests a run lists by name (its counts stay exact). */
+const MAX_TEST_RESULTS = 500;
+
+/** Counts, every test's outcome by name, and failing tests from Node's TAP output. */
 function parseTap(output) {
   // The summary is the last thing node --test writes (a test's own output comes escaped, `# \\# pass 42`).
   const count = (name) => Number([...output.matchAll(new RegExp(`^# ${name} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? 0);
   const failures = [];
+  const results = [];
   const lines = output.split('\n');
   for (let i = 0; i < lines.length; i++) {
+    const result = /^\s*(not )?ok \d+ - (.*)$/.exec(lines[i]);
+    if (result && results.length < MAX_TEST_RESULTS) {
+      const directive = /\s+#\s*(SKIP|TODO)\b.*$/i.exec(result[2]);
+      const name = result[2].replace(/\s+#\s*(SKIP|TODO)\b.*$/i, '').slice(0, 300);
+      results.push({ name, status: directive ? 'skipped' : result[1] ? 'failed' : 'passed' });
+    }
     const match = /^\s*not ok \d+ - (.*)$/.exec(lines[i]);
     if (!match) continue;
     const block = [];
@@ -227,6 +237,7 @@ function parseTap(output) {
     failed: count('fail') + count('cancelled'),
     skipped: count('skipped') + count('todo'),
     failures: failures.slice(0, 20),
+    results,
   };
 }
 

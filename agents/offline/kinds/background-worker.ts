@@ -1,7 +1,10 @@
 import type { GeneratedFile } from '../../generated-file';
-import type { OfflineSpec } from '../catalogue';
+import { hasFeature, type OfflineSpec } from '../catalogue';
 import { entityModule, entityNames, sampleObject } from './entity-code';
+import { webhookModule, webhookTests } from './features';
 import { header } from './header';
+
+const webhooks = (spec: OfflineSpec) => hasFeature(spec, 'hmac-verification');
 
 /** Source files: the job payload and its validation, a generic job worker, the job handler and the stdin entry point. */
 export function backgroundWorkerCode(spec: OfflineSpec): GeneratedFile[] {
@@ -116,7 +119,20 @@ export function create${n.type}Handler(sink: ${n.type}Sink): (raw: unknown) => P
   };
 }
 `;
-  const main = `${header(spec.kind)}import { createInterface } from 'node:readline';
+  const main = webhooks(spec) ? webhookMain(spec) : stdinMain(spec);
+  return [
+    entityModule(spec.kind, spec.entity),
+    { path: 'src/worker.ts', content: worker, language: 'typescript' },
+    { path: 'src/handler.ts', content: handler, language: 'typescript' },
+    ...(webhooks(spec) ? [webhookModule(spec.kind)] : []),
+    { path: 'src/main.ts', content: main, language: 'typescript' },
+  ];
+}
+
+/** src/main.ts reading one JSON job per line from stdin. */
+function stdinMain(spec: OfflineSpec): string {
+  const n = entityNames(spec.entity);
+  return `${header(spec.kind)}import { createInterface } from 'node:readline';
 import { create${n.type}Handler } from './handler';
 import { JobWorker } from './worker';
 
@@ -153,12 +169,59 @@ main().catch((error: unknown) => {
   process.exitCode = 1;
 });
 `;
-  return [
-    entityModule(spec.kind, spec.entity),
-    { path: 'src/worker.ts', content: worker, language: 'typescript' },
-    { path: 'src/handler.ts', content: handler, language: 'typescript' },
-    { path: 'src/main.ts', content: main, language: 'typescript' },
-  ];
+}
+
+/** src/main.ts receiving signed webhook deliveries over HTTP and queueing them for the worker. */
+function webhookMain(spec: OfflineSpec): string {
+  const n = entityNames(spec.entity);
+  return `${header(spec.kind)}import { createServer } from 'node:http';
+import { create${n.type}Handler } from './handler';
+import { receiveWebhook } from './webhook';
+import { JobWorker } from './worker';
+
+/** Largest delivery accepted, in bytes. */
+const MAX_BODY = 1_000_000;
+
+const secret = process.env.WEBHOOK_SECRET ?? '';
+if (!secret) console.warn('WEBHOOK_SECRET is empty: every delivery will be refused with 401');
+
+const handle = create${n.type}Handler((job) => {
+  console.log(JSON.stringify({ processed: job }));
+});
+const worker = new JobWorker<unknown>({
+  concurrency: Number(process.env.CONCURRENCY ?? ${spec.worker.concurrency}),
+  maxAttempts: Number(process.env.MAX_ATTEMPTS ?? ${spec.worker.maxAttempts}),
+  backoffMs: 500,
+  handle: (job) => handle(job),
+});
+
+/** POST / with the event as JSON and its signature header: 202 queued, 401 bad signature, 400 not JSON. */
+const server = createServer((req, res) => {
+  if (req.method !== 'POST') {
+    res.writeHead(405, { allow: 'POST' }).end();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_BODY) req.destroy();
+    else chunks.push(chunk);
+  });
+  req.on('end', () => {
+    const answer = receiveWebhook({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') }, secret, (event) =>
+      worker.enqueue(event),
+    );
+    res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+  });
+});
+
+const port = Number(process.env.PORT ?? ${spec.port});
+server.listen(port, () => console.log('${spec.projectName} receiving webhooks on http://127.0.0.1:' + port + '/'));
+const shutdown = () => server.close(() => void worker.stop());
+process.once('SIGTERM', shutdown);
+process.once('SIGINT', shutdown);
+`;
 }
 
 /** test/worker.test.ts: concurrency bound, retries with backoff, dead letters, permanent failures, graceful stop. */
@@ -263,16 +326,30 @@ test('stop() refuses new jobs and waits for the ones in flight', async () => {
   assert.equal(worker.inFlight, 0);
 });
 `;
-  return [{ path: 'test/worker.test.ts', content, language: 'typescript' }];
+  return [
+    { path: 'test/worker.test.ts', content, language: 'typescript' },
+    ...(webhooks(spec) ? [webhookTests(spec.kind, sampleObject(spec.entity))] : []),
+  ];
 }
 
 export function backgroundWorkerUsage(spec: OfflineSpec): string[] {
+  const tuning = `\`CONCURRENCY\` (default ${spec.worker.concurrency}) and \`MAX_ATTEMPTS\` (default ${spec.worker.maxAttempts}) tune the worker; retries back off exponentially from 500 ms. Invalid payloads go straight to the dead letters. Replace the sink in \`src/main.ts\` with the job's real work.`;
+  if (webhooks(spec)) {
+    return [
+      '```sh',
+      'npm run build',
+      `WEBHOOK_SECRET=<shared secret> PORT=${spec.port} node dist/src/main.js`,
+      '```',
+      '',
+      `Deliveries are \`POST /\` with the event as JSON and \`x-signature-256: sha256=<hex HMAC-SHA256 of the raw body under WEBHOOK_SECRET>\`. A missing or wrong signature is refused with 401 (compared in constant time), a body that is not JSON with 400; a verified event is queued (202). ${tuning}`,
+    ];
+  }
   return [
     '```sh',
     'npm run build',
     `echo '${JSON.stringify(sampleObject(spec.entity))}' | node dist/src/main.js`,
     '```',
     '',
-    `Jobs are JSON lines on stdin. \`CONCURRENCY\` (default ${spec.worker.concurrency}) and \`MAX_ATTEMPTS\` (default ${spec.worker.maxAttempts}) tune the worker; retries back off exponentially from 500 ms. Invalid payloads go straight to the dead letters. Replace the sink in \`src/main.ts\` with the job's real work.`,
+    `Jobs are JSON lines on stdin. ${tuning}`,
   ];
 }
