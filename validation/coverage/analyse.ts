@@ -161,11 +161,18 @@ function frameworkRow(input: CoverageInput, framework: string): Row {
     };
   const result = input.compliance.frameworks.find((f) => f.framework === framework);
   if (!result)
-    return { status: 'not_verifiable', reason: `${framework} was not among the assessed frameworks`, evidence: [], tests: [] };
+    return {
+      status: 'not_verifiable',
+      reason: `${framework} was not among the assessed frameworks`,
+      evidence: [],
+      tests: [],
+    };
   const evidenceOf = (status: string) =>
     result.controls
       .filter((c) => c.status === status)
-      .flatMap((c) => c.evidence.map((e) => ({ path: e.path, line: e.line, detail: `${framework} ${c.id}: ${e.message}` })));
+      .flatMap((c) =>
+        c.evidence.map((e) => ({ path: e.path, line: e.line, detail: `${framework} ${c.id}: ${e.message}` })),
+      );
   if (result.status === 'fail') {
     const failed = result.controls.filter((c) => c.status === 'fail');
     return {
@@ -296,7 +303,8 @@ export function coverageFindings(rows: RequirementCoverage[]): Finding[] {
     .filter((r) => r.status === 'not_covered')
     .map((r) =>
       finding({
-        ruleId: r.evidence.length && !r.framework ? 'coverage/requirement-untested' : 'coverage/requirement-not-covered',
+        ruleId:
+          r.evidence.length && !r.framework ? 'coverage/requirement-untested' : 'coverage/requirement-not-covered',
         tool: 'coverage',
         category: 'quality',
         severity: 'high',

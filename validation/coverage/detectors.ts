@@ -365,7 +365,11 @@ export const auditLoggingDetector: Detector = {
     return [
       ...records,
       ...onMutation.map(({ unit, call }) =>
-        evidence(unit, call, `${calleeName(call)} on a change (${functionName(enclosingFunctions(call)[0]!) ?? 'handler'})`),
+        evidence(
+          unit,
+          call,
+          `${calleeName(call)} on a change (${functionName(enclosingFunctions(call)[0]!) ?? 'handler'})`,
+        ),
       ),
     ];
   },
@@ -518,7 +522,11 @@ export const retriesDetector: Detector = {
         const tryStatement = clause.parent as ts.TryStatement;
         const fn = enclosingFunctions(clause)[0];
         let loop: ts.Node | undefined;
-        for (let current: ts.Node | undefined = tryStatement.parent; current && current !== fn; current = current.parent)
+        for (
+          let current: ts.Node | undefined = tryStatement.parent;
+          current && current !== fn;
+          current = current.parent
+        )
           if (isLoop(current)) loop = current;
         // A loop around the try that bounds the attempts and waits between them…
         if (loop && (boundsAttempts(loop) || boundsAttempts(clause)) && delays(loop)) {
@@ -685,7 +693,9 @@ export const tlsDetector: Detector = {
           found.push(evidence(unit, literal, 'sets Strict-Transport-Security'));
         if (/^x-forwarded-proto$/i.test(literal.text)) {
           const fn = enclosingFunctions(literal)[0];
-          const refuses = statusSites(unit, [301, 308, 403, 421, 426]).some((s) => enclosingFunctions(s.node)[0] === fn);
+          const refuses = statusSites(unit, [301, 308, 403, 421, 426]).some(
+            (s) => enclosingFunctions(s.node)[0] === fn,
+          );
           if (fn && stringsIn(fn).includes('https') && refuses)
             found.push(evidence(unit, literal, 'refuses or redirects requests that did not arrive over TLS'));
         }

@@ -118,8 +118,7 @@ export function reachableFrom(graph: Map<string, Set<string>>, start: string): S
 }
 
 /** Node's TAP reporter escapes `#`, `\` and line breaks in names; the declared name has them plain. */
-export const unescapeTapName = (name: string) =>
-  name.replace(/\\(#|\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+export const unescapeTapName = (name: string) => name.replace(/\\(#|\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : c));
 
 /**
  * What the sandbox said about a declared test: passed, failed, skipped, or not run (absent from its
