@@ -32,15 +32,31 @@ beforeEach(() => {
 const submit = async (text: string) =>
   (await call(`${stack.apiUrl}/intents`, { body: { text } })).body as { id: string; workflowId: string };
 const intentView = async (id: string) => (await call(`${stack.apiUrl}/intents/${id}`)).body;
-const until = (id: string, statuses: string[], timeoutMs = PATIENCE_MS) =>
-  eventually(
-    async () => {
-      const view = await intentView(id);
-      return statuses.includes(view.status) ? view : undefined;
-    },
-    `intent ${id} to reach ${statuses.join('/')}`,
-    timeoutMs,
+/** Waits for one of `statuses`; if it never comes, the error says where the intent stood (status, pending activities). */
+const until = async (id: string, statuses: string[], timeoutMs = PATIENCE_MS) => {
+  try {
+    return await eventually(
+      async () => {
+        const view = await intentView(id);
+        return statuses.includes(view.status) ? view : undefined;
+      },
+      `intent ${id} to reach ${statuses.join('/')}`,
+      timeoutMs,
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; it stood at: ${await whereItStands(id)}`);
+  }
+};
+
+async function whereItStands(id: string): Promise<string> {
+  const view = await intentView(id);
+  const description = await stack.temporal.workflow.getHandle(view.workflowId).describe();
+  const pending = (description.raw.pendingActivities ?? []).map(
+    (a) =>
+      `${a.activityType?.name} attempt ${a.attempt} state ${a.state} last failure ${a.lastFailure?.message ?? '-'}`,
   );
+  return `${view.status}, tasks ${JSON.stringify(view.tasks?.map((t: { id: string; status: string }) => [t.id, t.status]))}, pending activities [${pending.join('; ')}], children ${description.raw.pendingChildren?.length ?? 0}`;
+}
 
 test('plan and agents over the scripted provider: a 429 is retried by Temporal, malformed output is repaired, a repeat is served from the cache', async () => {
   let codegenReplies = 0;
