@@ -109,6 +109,8 @@ export default tseslint.config(
       'coverage',
       '**/.*',
       'test/fixtures/independent-corpus',
+      'test/fixtures/holdout-corpus',
+      'test/fixtures/evasion',
     ],
   },
   eslint.configs.recommended,

@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // Fixture projects carry their own tests: they are validated, not run by jest.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/fixtures/'],
   transform: {
     '^.+\\.ts$': [
       '@swc/jest',

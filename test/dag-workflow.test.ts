@@ -56,7 +56,11 @@ afterEach(async () => {
 });
 
 test('a diamond runs each task only after the tasks it depends on', async () => {
-  const { worker, events } = await agentWorker({ left: { latencyMs: 1500 }, right: { latencyMs: 1500 } });
+  // Each sibling keeps running until the other has started: they can only finish if they ran side by side.
+  const { worker, events } = await agentWorker({
+    left: { untilStarted: ['right'] },
+    right: { untilStarted: ['left'] },
+  });
   running = worker;
   const intent = await submit('diamond', [
     task('top'),
@@ -74,9 +78,12 @@ test('a diamond runs each task only after the tasks it depends on', async () => 
   expect(at('left', 'start')).toBeLessThan(at('right', 'end'));
 });
 
-test('ten independent tasks with 1 s agents run side by side', async () => {
+test('ten independent tasks run side by side', async () => {
   const ids = Array.from({ length: 10 }, (_, i) => `t${i}`);
-  const { worker, events } = await agentWorker(Object.fromEntries(ids.map((id) => [id, { latencyMs: 1000 }])));
+  // Each agent runs until all ten have started: one after another they would never finish (whatever the load).
+  const { worker, events } = await agentWorker(
+    Object.fromEntries(ids.map((id) => [id, { latencyMs: 200, untilStarted: ids }])),
+  );
   running = worker;
   const intent = await submit(
     'ten wide',
@@ -86,7 +93,7 @@ test('ten independent tasks with 1 s agents run side by side', async () => {
   const starts = events.filter((e) => e.event === 'start').map((e) => e.at);
   const ends = events.filter((e) => e.event === 'end').map((e) => e.at);
   expect(ends).toHaveLength(10);
-  // All ten were running at once: every one started before the first one ended (one after another: ≥ 10 s).
+  // All ten were running at once: every one started before the first one ended.
   expect(Math.max(...starts)).toBeLessThan(Math.min(...ends));
   const tasks = waiting.tasks!;
   expect(tasks.every((t) => t.status === 'COMPLETED' && t.attempts === 1 && t.startedAt && t.finishedAt)).toBe(true);
@@ -94,9 +101,10 @@ test('ten independent tasks with 1 s agents run side by side', async () => {
 
 test('fail-fast: a failing task cancels its running siblings and fails the intent naming it', async () => {
   const { worker, events } = await agentWorker({
-    broken: { latencyMs: 200, fail: 'permanent' },
-    slow1: { latencyMs: 20_000 },
-    slow2: { latencyMs: 20_000 },
+    // broken fails once both siblings run; they would run for minutes unless cancelled.
+    broken: { fail: 'permanent', untilStarted: ['slow1', 'slow2'] },
+    slow1: { latencyMs: 600_000 },
+    slow2: { latencyMs: 600_000 },
   });
   running = worker;
   const intent = await submit('fail fast', [
@@ -164,7 +172,7 @@ test('a task that exhausts the retries of its type fails the task, not the worke
 });
 
 test('cancelling a running intent stops its tasks and their activities; no capsule, and a second cancel is refused', async () => {
-  const { worker, events } = await agentWorker({ long1: { latencyMs: 30_000 }, long2: { latencyMs: 30_000 } });
+  const { worker, events } = await agentWorker({ long1: { latencyMs: 600_000 }, long2: { latencyMs: 600_000 } });
   running = worker;
   const intent = await submit('to cancel', [task('long1'), task('long2'), task('later', ['long1'])]);
   await eventually(

@@ -30,7 +30,15 @@ export interface AgentEvent {
   at: number;
 }
 
-export type AgentBehaviour = Record<string, { latencyMs?: number; fail?: 'permanent' | 'transient' }>;
+export type AgentBehaviour = Record<
+  string,
+  {
+    latencyMs?: number;
+    fail?: 'permanent' | 'transient';
+    /** Keeps running until these tasks have started too: concurrency shown by events, not by machine speed. */
+    untilStarted?: string[];
+  }
+>;
 
 /**
  * Wraps the real agent activity so chosen tasks take longer or fail, recording when each ran.
@@ -41,13 +49,14 @@ export function instrumentAgents(behaviour: AgentBehaviour, events: AgentEvent[]
     ...activities,
     runAgent: async (input) => {
       const id = input.task.id;
-      const { latencyMs = 0, fail } = behaviour[id] ?? {};
+      const { latencyMs = 0, fail, untilStarted = [] } = behaviour[id] ?? {};
       events.push({ task: id, event: 'start', at: Date.now() });
+      const othersStarted = () => untilStarted.every((t) => events.some((e) => e.task === t && e.event === 'start'));
       try {
         const ctx = Context.current();
-        for (const end = Date.now() + latencyMs; Date.now() < end;) {
+        for (const end = Date.now() + latencyMs; Date.now() < end || !othersStarted();) {
           ctx.heartbeat();
-          await ctx.sleep(Math.min(100, end - Date.now()));
+          await ctx.sleep(Math.max(10, Math.min(100, end - Date.now())));
         }
       } catch (error) {
         events.push({ task: id, event: 'cancelled', at: Date.now() });
