@@ -1,5 +1,6 @@
 import type { Database } from '../adapters/db/client';
 import { LlmGateway, type LlmConfig } from '../adapters/llm';
+import { gatewayReviewers } from '../adapters/llm/reviewer';
 import type { SandboxProvider } from '../adapters/sandbox';
 import type { ObjectStore } from '../adapters/storage/s3';
 import type { Plan } from '../contracts/plan';
@@ -42,6 +43,8 @@ export const VALIDATION_ACTIVITIES = [
  */
 export function createActivities({ db, store, planner, llm, sandbox, validation }: ActivityDependencies) {
   const gateway = new LlmGateway(db, llm);
+  // In LLM mode layer 1's review goes through the same gateway as the agents, charged to the intent.
+  const llmReviewers = validation?.llmReviewers ?? gatewayReviewers(gateway, llm.budget);
   const planning = createPlanningActivities({ gateway, store, defaultBudget: llm.budget });
   const agents = createAgentActivities({
     store,
@@ -54,7 +57,7 @@ export function createActivities({ db, store, planner, llm, sandbox, validation 
       return planner ? planner(input) : planning.parseIntent(input);
     },
     runAgent: withRunInfo(agents.runAgent),
-    ...createValidationActivities(store, { ...validation, sandbox }),
+    ...createValidationActivities(store, { ...validation, llmReviewers, sandbox }),
     ...createPackagingActivities(store),
     ...createReadModelActivities(db),
   };

@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { Database } from '../adapters/db/client';
 import { recordIntent, recordTask } from '../adapters/db/read-model';
 import type { IntentProjection, TaskProjection } from '../contracts/state';
@@ -5,7 +6,19 @@ import type { IntentProjection, TaskProjection } from '../contracts/state';
 /** The read-model writes (adapters/db/read-model.ts) as local activities; idempotent by (intent, seq). */
 export function createReadModelActivities(db: Database) {
   return {
-    recordIntent: (p: IntentProjection): Promise<void> => recordIntent(db, p),
+    recordIntent: async (p: IntentProjection): Promise<void> => {
+      await requireIntentRow(db, p.intentId);
+      await recordIntent(db, p);
+    },
     recordTask: (p: TaskProjection): Promise<void> => recordTask(db, p),
   };
+}
+
+/** The API records the intent before it starts the run: a run without its row is an orphan, stopped with the cause. */
+async function requireIntentRow(db: Database, intentId: string): Promise<void> {
+  if (await db.intent.count({ where: { id: intentId } })) return;
+  throw ApplicationFailure.nonRetryable(
+    `intent ${intentId} has no row in the read model: its submission was never recorded (or was withdrawn), so this run stops`,
+    'IntentNotRecorded',
+  );
 }

@@ -3,11 +3,12 @@ import { dirname, join } from 'node:path';
 import type { TaskType } from '../contracts/plan';
 
 /** Prompt sets live in prompts/<name>/<version>/: system.md, task.md, examples.md, constraints.md. */
-export type PromptName = 'planner' | TaskType;
+export type PromptName = 'planner' | 'review' | TaskType;
 
 /** The version each prompt set uses; a new version is a new folder, so old results stay explainable. */
 export const PROMPT_VERSIONS: Record<PromptName, string> = {
   planner: 'v2',
+  review: 'v1',
   codegen: 'v1',
   test: 'v1',
   infra: 'v1',

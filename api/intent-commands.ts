@@ -35,8 +35,12 @@ export interface Submitted {
 }
 
 /**
- * Records the intent and starts its workflow. With an Idempotency-Key, a repeated request
- * returns the first intent; the workflow start is idempotent too (same id, no duplicate run).
+ * Records the intent, then starts its workflow (id derived from the intent's: a second start joins the
+ * first run). With an Idempotency-Key the row is the key's reservation: a repeated or concurrent request
+ * finds it and is answered only once the run is confirmed (`runId` set), pointing at that intent. An
+ * intent whose start failed is withdrawn (row and key) only while no request has confirmed its run, so
+ * a 202 never names an intent that is then deleted; a run left without its row stops itself at its
+ * first read-model write (IntentNotRecorded).
  */
 export async function submitIntent(
   deps: ApiDependencies,
@@ -50,7 +54,7 @@ export async function submitIntent(
     .digest('hex');
   if (idempotencyKey) {
     const earlier = await findByKey(deps, tenant, idempotencyKey, requestHash);
-    if (earlier) return { intent: earlier, replayed: true };
+    if (earlier) return { intent: await confirmStarted(deps, earlier, principal, request), replayed: true };
   }
   const id = randomUUID();
   let intent: Intent;
@@ -71,22 +75,77 @@ export async function submitIntent(
     });
   } catch (error) {
     if (error instanceof Problem) throw error;
-    // A concurrent request with the same key won the race; answer as its replay.
+    // A concurrent request with the same key won the race; answer as its replay, once its run is confirmed.
     const earlier = idempotencyKey && (await findByKey(deps, tenant, idempotencyKey, requestHash));
-    if (earlier) return { intent: earlier, replayed: true };
+    if (earlier) return { intent: await confirmStarted(deps, earlier, principal, request), replayed: true };
     throw error;
   }
+  let runId: string;
   try {
-    const runId = await startIntentWorkflow(deps, intent, principal, request.failurePolicy);
-    return { intent: await deps.db.intent.update({ where: { id }, data: { runId } }), replayed: false };
+    runId = await startIntentWorkflow(deps, intent, principal, request.failurePolicy);
   } catch (error) {
-    // Not accepted, so leave nothing behind: the client sees an error and may retry with the same key.
-    await deps.db.intent.delete({ where: { id } });
-    throw new Problem(
-      503,
-      'Orchestrator unavailable',
-      `could not start the intent workflow: ${(error as Error).message}`,
-    );
+    const confirmed = await withdrawUnconfirmed(deps, intent);
+    if (confirmed) return { intent: confirmed, replayed: false };
+    throw unavailable(error);
+  }
+  return { intent: await recordRun(deps, intent, runId), replayed: false };
+}
+
+const unavailable = (error: unknown) =>
+  new Problem(503, 'Orchestrator unavailable', `could not start the intent workflow: ${(error as Error).message}`);
+
+/** A replay: the earlier intent once its run is confirmed; an unconfirmed one is started (joining any run) first. */
+async function confirmStarted(
+  deps: ApiDependencies,
+  intent: Intent,
+  principal: Principal,
+  request: SubmitIntentRequest,
+): Promise<Intent> {
+  if (intent.runId) return intent;
+  // Started only as its own submitter: the run's input names who submitted it (separation of duties).
+  if (intent.submittedBy && intent.submittedBy !== principal.subject)
+    throw unavailable(new Error('the first request with this Idempotency-Key is still being started; retry'));
+  let runId: string;
+  try {
+    runId = await startIntentWorkflow(deps, intent, principal, request.failurePolicy);
+  } catch (error) {
+    throw unavailable(error);
+  }
+  return recordRun(deps, intent, runId);
+}
+
+/** Confirms the run on the row; a row withdrawn meanwhile means no intent to point at (the run stops by itself). */
+async function recordRun(deps: ApiDependencies, intent: Intent, runId: string): Promise<Intent> {
+  // Only the first confirmation writes: a later read-model write may already have moved runId on (a reset).
+  await deps.db.intent.updateMany({ where: { id: intent.id, runId: null }, data: { runId } });
+  const row = await deps.db.intent.findUnique({ where: { id: intent.id } });
+  if (!row) throw unavailable(new Error('the submission was withdrawn while it was being started; send it again'));
+  return row;
+}
+
+/**
+ * The start failed, though it may have happened (a timeout): a run Temporal knows of is confirmed and
+ * kept; otherwise the row (and its key) is withdrawn, under a row lock, unless a replay confirmed the run
+ * meanwhile. Returns the intent when it stays.
+ */
+async function withdrawUnconfirmed(deps: ApiDependencies, intent: Intent): Promise<Intent | undefined> {
+  const runId = await existingRunId(deps, intent.workflowId);
+  if (runId) return recordRun(deps, intent, runId).catch(() => undefined);
+  return deps.db.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<{ runId: string | null }[]>`
+      SELECT run_id AS "runId" FROM intents WHERE id = ${intent.id}::uuid FOR UPDATE`;
+    if (row?.runId) return tx.intent.findUnique({ where: { id: intent.id } }).then((found) => found ?? undefined);
+    await tx.intent.deleteMany({ where: { id: intent.id } });
+    return undefined;
+  });
+}
+
+/** The run id of the workflow when Temporal has it; undefined when it does not, or cannot say. */
+async function existingRunId(deps: ApiDependencies, workflowId: string): Promise<string | undefined> {
+  try {
+    return (await deps.temporal.workflow.getHandle(workflowId).describe()).runId;
+  } catch {
+    return undefined;
   }
 }
 
@@ -124,7 +183,7 @@ async function startIntentWorkflow(
   intent: Intent,
   principal: Principal,
   failurePolicy = deps.config.dag.failurePolicy,
-): Promise<string | null> {
+): Promise<string> {
   const { config } = deps;
   const tenant = tenantPolicy(config.security, intent.tenant);
   try {
@@ -172,7 +231,11 @@ async function startIntentWorkflow(
     });
     return handle.firstExecutionRunId;
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return null;
+    // Finished already (the reuse policy refuses a second run): it was started, by an earlier request.
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      const runId = await existingRunId(deps, intent.workflowId);
+      if (runId) return runId;
+    }
     throw error;
   }
 }

@@ -5,6 +5,7 @@ import type { ListIntentsQuery } from '../contracts/intent';
 import type { IntentPage, IntentView } from '../contracts/views';
 import type { Principal } from '../contracts/identity';
 import { tenantScope } from './auth/guard';
+import type { ObjectStore } from '../adapters/storage/s3';
 import type { ApiDependencies } from './dependencies';
 import { Problem } from './problems';
 
@@ -115,4 +116,44 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
       { field: 'query.cursor', reason: 'is not a cursor returned by a previous page' },
     ]);
   }
+}
+
+/** A stored JSON object as a stream, with members appended at its end: its exact length, never parsed or buffered. */
+export interface JsonStream {
+  length: number;
+  body: AsyncIterable<Buffer>;
+}
+
+const TAIL_BYTES = 64;
+const isJsonSpace = (byte: number | undefined) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+
+/**
+ * Streams a stored report from S3 with `members` added to its top-level object (e.g. `links`): only the
+ * object's last bytes are read to find its closing brace; the rest goes from S3 to the client as it comes.
+ * Undefined when the object does not exist.
+ */
+export async function streamJsonWithMembers(
+  store: ObjectStore,
+  key: string,
+  members: Record<string, unknown>,
+): Promise<JsonStream | undefined> {
+  const stat = await store.stat(key);
+  if (!stat) return undefined;
+  const tailLength = Math.min(stat.size, TAIL_BYTES);
+  const tail = tailLength > 0 ? await store.getRange(key, stat.size - tailLength, tailLength) : Buffer.alloc(0);
+  let close = tail.length - 1;
+  while (close >= 0 && isJsonSpace(tail[close])) close--;
+  if (close < 0 || tail[close] !== 0x7d) throw new Error(`stored object ${key} is not a JSON object`);
+  let previous = close - 1;
+  while (previous >= 0 && isJsonSpace(tail[previous])) previous--;
+  if (previous < 0) throw new Error(`stored object ${key} ends in more whitespace than expected`);
+  const empty = tail[previous] === 0x7b; // `{}`: no comma before the first member
+  const inner = JSON.stringify(members, null, 2).slice(1, -1); // the members at the top level's indentation
+  const suffix = Buffer.from(`${empty ? '' : ','}${inner}}`);
+  const head = stat.size - tailLength + previous + 1; // up to the last member, without the closing brace
+  async function* body(): AsyncGenerator<Buffer> {
+    if (head > 0) for await (const chunk of await store.streamRange(key, 0, head)) yield chunk as Buffer;
+    yield suffix;
+  }
+  return { length: head + suffix.length, body: body() };
 }

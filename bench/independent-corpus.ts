@@ -50,13 +50,13 @@ const OURS: Record<string, string[]> = {
   'insecure-cookie': ['insecure-cookie'],
   'secret-logging': ['pii-in-logs'],
   'missing-rate-limit': ['no-auth-rate-limit'],
-  'unsafe-deserialization': ['code-injection'],
-  xxe: [],
-  redos: [],
-  'error-disclosure': [],
-  csrf: [],
-  'mass-assignment': [],
-  'log-injection': [],
+  'unsafe-deserialization': ['unsafe-deserialization', 'code-injection'],
+  xxe: ['xxe'],
+  redos: ['redos'],
+  'error-disclosure': ['error-disclosure'],
+  csrf: ['csrf'],
+  'mass-assignment': ['mass-assignment'],
+  'log-injection': ['log-injection'],
 };
 
 interface Hit {

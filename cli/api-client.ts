@@ -1,4 +1,5 @@
 import { CliError, ExitCode } from './errors';
+import { escapeJsonText, escapeOneLine, sanitizeDeep } from './terminal-text';
 
 const API_PREFIX = '/api/v1';
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -18,7 +19,11 @@ export class ApiProblem extends CliError {
     /** The response body exactly as received, for --json. */
     readonly raw: string,
   ) {
-    super(detail, ExitCode.failure, restatesDetail(detail, errors) ? [] : errors.map((e) => `${e.field}: ${e.reason}`));
+    super(
+      escapeOneLine(detail),
+      ExitCode.failure,
+      restatesDetail(detail, errors) ? [] : errors.map((e) => escapeOneLine(`${e.field}: ${e.reason}`)),
+    );
     this.name = 'ApiProblem';
   }
 }
@@ -42,8 +47,9 @@ export class ApiUnreachable extends CliError {
 export interface JsonResponse<T> {
   status: number;
   headers: Headers;
+  /** The parsed body, every string safe to print (control characters escaped), unless `verbatim` was asked. */
   body: T;
-  /** The body text unchanged, so --json prints exactly what the API said. */
+  /** The body text, its control and invisible characters as JSON escapes, so --json prints what the API said, inertly. */
   raw: string;
 }
 
@@ -52,6 +58,8 @@ interface RequestOptions {
   headers?: Record<string, string>;
   /** Non-2xx statuses whose body is a normal answer (e.g. 503 from /health). */
   accept?: number[];
+  /** The body exactly as sent, for callers that recompute something from it (audit hashes) and print nothing raw. */
+  verbatim?: boolean;
 }
 
 export class ApiClient {
@@ -94,8 +102,10 @@ export class ApiClient {
       return {
         status: response.status,
         headers: response.headers,
-        body: parseJson<T>(raw, response, this.baseUrl),
-        raw,
+        body: options.verbatim
+          ? parseJson<T>(raw, response, this.baseUrl)
+          : sanitizeDeep(parseJson<T>(raw, response, this.baseUrl)),
+        raw: escapeJsonText(raw),
       };
     } finally {
       clearTimeout(timer);
@@ -173,16 +183,16 @@ function problemFrom(response: Response, raw: string, baseUrl: string): ApiProbl
     const title = typeof body.title === 'string' ? body.title : response.statusText;
     // A server-side failure is not the user's fault; the status tells them to look at the API's log.
     const detail = response.status >= 500 ? `${body.detail} (HTTP ${response.status})` : body.detail;
-    return new ApiProblem(response.status, title, detail, errors, raw);
+    return new ApiProblem(response.status, escapeOneLine(title), detail, errors, escapeJsonText(raw));
   }
   // Not a problem document: probably not the QuantumLayer API (a proxy, another server on that port).
   const hint = response.status === 404 ? ` (is ${baseUrl} a QuantumLayer API?)` : '';
   return new ApiProblem(
     response.status,
-    response.statusText,
+    escapeOneLine(response.statusText),
     `HTTP ${response.status} ${response.statusText} from ${response.url}${hint}`,
     [],
-    raw,
+    escapeJsonText(raw),
   );
 }
 

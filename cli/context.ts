@@ -3,6 +3,7 @@ import { ApiClient } from './api-client';
 import { resolveApiUrl } from './api-url';
 import { resolveToken } from './credentials';
 import { wantsColor } from './format';
+import { guardOutput } from './terminal-text';
 
 /** What every command needs, derived from the global options. */
 export interface CliContext {
@@ -20,11 +21,13 @@ export function contextOf(command: Command): CliContext {
   };
 }
 
+/** The answer on stdout; whatever reached here unescaped is escaped now (only the CLI's colours pass). */
 export function out(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  const safeText = guardOutput(text);
+  process.stdout.write(safeText.endsWith('\n') ? safeText : `${safeText}\n`);
 }
 
 /** Progress and hints go to stderr so stdout stays the answer. */
 export function note(text: string): void {
-  process.stderr.write(`${text}\n`);
+  process.stderr.write(`${guardOutput(text)}\n`);
 }

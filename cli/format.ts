@@ -2,6 +2,7 @@ import { terminalStatuses } from '../contracts/intent';
 import type { CoverageSummary, Requirement } from '../contracts/requirements';
 import type { LayerFailure, SandboxBrief } from '../contracts/validation';
 import type { HealthReport, IntentPage, IntentView, TaskView } from '../contracts/views';
+import { escapeOneLine } from './terminal-text';
 
 /** Pure renderers: JSON in, text out, so they are testable without a stack. */
 
@@ -73,8 +74,9 @@ export function formatTime(iso: string | null): string {
     .replace(/Z$/, ' UTC');
 }
 
+/** One line of at most `max` characters; whitespace runs become one space, other control characters are escaped. */
 export function oneLine(text: string, max: number): string {
-  const single = text.replace(/\s+/g, ' ').trim();
+  const single = escapeOneLine(text.replace(/\s+/g, ' ').trim());
   return single.length > max ? `${single.slice(0, max - 1)}…` : single;
 }
 
@@ -89,10 +91,10 @@ const label = (name: string) => `${name}:`.padEnd(12);
 
 export function renderIntent(intent: IntentView, options: RenderOptions = plain): string {
   const lines: string[] = [];
-  const reason = intent.statusReason ? ` (${intent.statusReason})` : '';
+  const reason = intent.statusReason ? ` (${oneLine(intent.statusReason, 200)})` : '';
   lines.push(`${label('Intent')}${intent.id}`);
   lines.push(`${label('Status')}${paintStatus(intent.status, options)}${reason}`);
-  lines.push(`${label('Tenant')}${intent.tenant}`);
+  lines.push(`${label('Tenant')}${safe(intent.tenant)}`);
   lines.push(`${label('Text')}${oneLine(intent.text, 100)}`);
   lines.push(`${label('Created')}${formatTime(intent.createdAt)}`);
   if (intent.completedAt) lines.push(`${label('Finished')}${formatTime(intent.completedAt)}`);
@@ -100,9 +102,9 @@ export function renderIntent(intent: IntentView, options: RenderOptions = plain)
   lines.push('', `Tasks (${taskProgress(intent.tasks)})`);
   if (intent.tasks && intent.tasks.length > 0) {
     const rows = intent.tasks.map((t) => [
-      t.id,
-      t.type,
-      t.status,
+      safe(t.id),
+      safe(t.type),
+      safe(t.status),
       t.attempts ? String(t.attempts) : '-',
       taskDuration(t),
       t.fileCount === null ? '-' : String(t.fileCount),
@@ -112,12 +114,12 @@ export function renderIntent(intent: IntentView, options: RenderOptions = plain)
     );
     lines.push(indent(body));
     for (const t of intent.tasks.filter((task) => task.error))
-      lines.push(`  ${paint(`${t.id}: ${t.error}`, 'red', options)}`);
+      lines.push(`  ${paint(`${safe(t.id)}: ${oneLine(t.error ?? '', 300)}`, 'red', options)}`);
   }
 
   lines.push('', ...renderValidation(intent, options), ...renderGate(intent), ...renderCapsule(intent));
   if (intent.usage) lines.push(`${label('LLM')}${renderUsage(intent.usage)}`);
-  lines.push('', `${label('Web UI')}${intent.links.temporalUi}`);
+  lines.push('', `${label('Web UI')}${safe(intent.links.temporalUi)}`);
   return lines.join('\n');
 }
 
@@ -137,14 +139,14 @@ function renderValidation(intent: IntentView, options: RenderOptions): string[] 
   const tone: Tone = tc.status === 'passed' ? 'green' : tc.status === 'failed' ? 'red' : 'yellow';
   const errors = `${tc.errorCount} error${tc.errorCount === 1 ? '' : 's'}`;
   const lines = [
-    `${label('Validation')}typecheck ${paint(tc.status, tone, options)}, ${errors}, ${tc.filesChecked} files checked`,
+    `${label('Validation')}typecheck ${paint(safe(tc.status), tone, options)}, ${errors}, ${tc.filesChecked} files checked`,
   ];
   const score = intent.validation?.score;
   if (score) {
     const s = (n: number | null) => (n === null ? 'n/a' : String(n));
     const { overall, security, quality, compliance } = score.scores;
     lines.push(
-      `${label('  scores')}${score.verdict}: overall ${s(overall)}, security ${s(security)}, quality ${s(quality)}, compliance ${s(compliance)}`,
+      `${label('  scores')}${safe(score.verdict)}: overall ${s(overall)}, security ${s(security)}, quality ${s(quality)}, compliance ${s(compliance)}`,
       `${label('  details')}qlp validation ${intent.id}`,
     );
   }
@@ -155,11 +157,11 @@ function renderValidation(intent: IntentView, options: RenderOptions): string[] 
     lines.push(`${label('  asked for')}${coverageLine(coverage, options)}`);
     for (const r of coverage.uncovered.slice(0, 5))
       lines.push(
-        `  ${paint('not covered', 'red', options)} ${r.id} ${requirementName(r)}: ${oneLine(safe(r.reason), 110)}`,
+        `  ${paint('not covered', 'red', options)} ${safe(r.id)} ${requirementName(r)}: ${oneLine(r.reason, 110)}`,
       );
   }
   for (const message of tc.firstErrors.slice(0, 5)) lines.push(`  ${oneLine(message, 120)}`);
-  if (tc.errorCount > 5) lines.push(`  … (full report: ${intent.validation?.reportKey})`);
+  if (tc.errorCount > 5) lines.push(`  … (full report: ${safe(intent.validation?.reportKey ?? '')})`);
   return lines;
 }
 
@@ -171,8 +173,8 @@ function renderGate(intent: IntentView): string[] {
     return [
       `${label('Gate')}open, waiting for a decision` +
         (gate.required ? ` (${approvedBy.length} of ${gate.required} approvals)` : ''),
-      ...(gate.digest ? [`  review digest: ${gate.digest}`] : []),
-      ...approvedBy.map((a) => `  approved by ${safe(a.name)} (${a.method}) at ${formatTime(a.decidedAt)}`),
+      ...(gate.digest ? [`  review digest: ${safe(gate.digest)}`] : []),
+      ...approvedBy.map((a) => `  approved by ${safe(a.name)} (${safe(a.method)}) at ${formatTime(a.decidedAt)}`),
       `  qlp approve ${intent.id}`,
       `  qlp reject ${intent.id} --reason <why>`,
     ];
@@ -187,18 +189,13 @@ export function gateLine(gate: NonNullable<IntentView['gate']>): string {
   const at = d.decidedAt ? ` at ${formatTime(d.decidedAt)}` : '';
   const reason = d.reason ? `: ${oneLine(d.reason, 200)}` : '';
   const unsigned = d.authenticated === false ? ', unauthenticated' : '';
-  return `${gate.state.replace('_', ' ')}, ${d.decision} by ${safe(d.approver)} (via ${d.via}${unsigned})${at}${safe(reason)}`;
+  return `${safe(gate.state.replace('_', ' '))}, ${safe(d.decision)} by ${safe(d.approver)} (via ${safe(d.via)}${unsigned})${at}${reason}`;
 }
 
-/** Text from others (intent text, names, reasons) with control characters shown, never obeyed by the terminal. */
-/* eslint-disable no-control-regex -- finding control characters is the point */
+/** Text from others (intent text, names, reasons) on one line, its control characters shown, never obeyed by the terminal. */
 export function safe(text: string): string {
-  return text.replace(
-    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
+  return escapeOneLine(text);
 }
-/* eslint-enable no-control-regex */
 
 /** One line: calls, cache hits, tokens and cost, or that the offline catalogue answered. */
 export function renderUsage(usage: NonNullable<IntentView['usage']>): string {
@@ -216,10 +213,10 @@ function renderCapsule(intent: IntentView): string[] {
   const c = intent.capsule;
   if (!c) return [`${label('Capsule')}${terminalStatuses.includes(intent.status) ? 'none' : 'none yet'}`];
   return [
-    `${label('Capsule')}${c.id} (v${c.version}, ${c.fileCount} files)`,
-    `${label('  sha256')}${c.sha256}`,
+    `${label('Capsule')}${safe(c.id)} (v${c.version}, ${c.fileCount} files)`,
+    `${label('  sha256')}${safe(c.sha256)}`,
     `${label('  size')}${formatBytes(c.sizeBytes)} (${c.sizeBytes} bytes)`,
-    `${label('  location')}${c.location}`,
+    `${label('  location')}${safe(c.location)}`,
     `${label('  download')}qlp download ${intent.id}`,
   ];
 }
@@ -228,14 +225,20 @@ export function renderSubmitted(intent: IntentView, replayed: boolean, options: 
   return [
     `${label('Intent')}${intent.id}${replayed ? ' (already submitted with this idempotency key)' : ''}`,
     `${label('Status')}${paintStatus(intent.status, options)}`,
-    `${label('Web UI')}${intent.links.temporalUi}`,
+    `${label('Web UI')}${safe(intent.links.temporalUi)}`,
     `${label('Next')}qlp watch ${intent.id}`,
   ].join('\n');
 }
 
 export function renderIntentList(page: IntentPage, options: RenderOptions = plain): string {
   if (page.items.length === 0) return 'no intents';
-  const rows = page.items.map((i) => [i.id, i.status, i.tenant, formatTime(i.createdAt), oneLine(i.text, 50)]);
+  const rows = page.items.map((i) => [
+    safe(i.id),
+    safe(i.status),
+    safe(i.tenant),
+    formatTime(i.createdAt),
+    oneLine(i.text, 50),
+  ]);
   const body = table(['ID', 'STATUS', 'TENANT', 'CREATED', 'TEXT'], rows, (_row, col, cell) =>
     col === 1 ? paint(cell, statusTone(cell.trim()), options) : cell,
   );
@@ -246,10 +249,10 @@ export function renderHealth(report: HealthReport, options: RenderOptions = plai
   const checks = Object.entries(report.checks);
   const withErrors = checks.some(([, c]) => c.error);
   const rows = checks.map(([name, c]) => [
-    name,
+    safe(name),
     c.ok ? 'ok' : 'FAIL',
     `${c.latencyMs} ms`,
-    ...(withErrors ? [c.error ?? ''] : []),
+    ...(withErrors ? [oneLine(c.error ?? '', 200)] : []),
   ]);
   const body = table(['CHECK', 'STATE', 'LATENCY', ...(withErrors ? ['ERROR'] : [])], rows, (_row, col, cell) =>
     col === 1 ? paint(cell, cell.trim() === 'ok' ? 'green' : 'red', options) : cell,
@@ -275,16 +278,16 @@ function taskDuration(task: TaskView, now = Date.now()): string {
 }
 
 export function progressLine(intent: IntentView): string {
-  const reason = intent.statusReason ? ` (${intent.statusReason})` : '';
-  return `${intent.status}${reason}, ${taskProgress(intent.tasks)}`;
+  const reason = intent.statusReason ? ` (${oneLine(intent.statusReason, 200)})` : '';
+  return `${safe(intent.status)}${reason}, ${taskProgress(intent.tasks)}`;
 }
 
 /** Layer 2 in one line: where it ran and what the tests said, or why it did not run. */
 export function dynamicLine(dynamic: SandboxBrief | LayerFailure): string {
-  if ('reason' in dynamic) return `not assessed (${dynamic.reason})`;
+  if ('reason' in dynamic) return `not assessed (${oneLine(dynamic.reason, 200)})`;
   const { driver, outcome, tests, limitHits, durationMs } = dynamic;
-  const limits = limitHits.length ? `, stopped at the ${limitHits.join(' and ')} limit` : '';
-  return `${outcome} in ${driver}: ${tests.passed} tests passed, ${tests.failed} failed${limits} (${durationMs} ms)`;
+  const limits = limitHits.length ? `, stopped at the ${safe(limitHits.join(' and '))} limit` : '';
+  return `${safe(outcome)} in ${safe(driver)}: ${tests.passed} tests passed, ${tests.failed} failed${limits} (${durationMs} ms)`;
 }
 
 /** Requirement coverage in one line: "2/5 requirements covered, 2 not covered, 1 not verifiable". */
@@ -296,5 +299,5 @@ export function coverageLine(coverage: CoverageSummary, options: RenderOptions =
 
 /** A requirement's short name: its capability or framework, else its (intent's) words. */
 export function requirementName(requirement: Pick<Requirement, 'text' | 'capability' | 'framework'>): string {
-  return requirement.capability ?? requirement.framework ?? `"${oneLine(safe(requirement.text), 60)}"`;
+  return safe(requirement.capability ?? requirement.framework ?? `"${oneLine(requirement.text, 60)}"`);
 }

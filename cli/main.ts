@@ -2,6 +2,7 @@ import { CommanderError } from 'commander';
 import { ApiProblem } from './api-client';
 import { CliError, ExitCode } from './errors';
 import { buildProgram } from './program';
+import { guardOutput } from './terminal-text';
 
 /** Runs the CLI and returns its exit code; every failure becomes a message, never a stack trace. */
 export async function main(argv: string[]): Promise<number> {
@@ -18,10 +19,11 @@ function report(error: unknown, json: boolean): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   if (error instanceof ApiProblem && json && error.raw) process.stdout.write(`${error.raw}\n`);
   if (error instanceof CliError) {
-    process.stderr.write(`error: ${error.message}\n${error.details.map((line) => `  ${line}\n`).join('')}`);
+    const details = error.details.map((line) => `  ${line}\n`).join('');
+    process.stderr.write(guardOutput(`error: ${error.message}\n${details}`));
     return error.exitCode;
   }
-  process.stderr.write(`error: ${(error as Error)?.message ?? String(error)}\n`);
+  process.stderr.write(guardOutput(`error: ${(error as Error)?.message ?? String(error)}\n`));
   return ExitCode.failure;
 }
 

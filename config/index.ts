@@ -9,6 +9,7 @@ import { FailurePolicy } from '../contracts/intent';
 import { toValidationConfig, validationEnvShape, type ValidationConfig } from '../validation/config';
 import { securityEnvShape, toSecurityConfig, type SecurityConfig } from './security';
 import type { Section } from './setting';
+import { DEV_S3_ACCESS_KEY, DEV_S3_SECRET_KEY, devCredentialIssues } from './s3';
 
 /**
  * The one place where the environment becomes typed configuration.
@@ -94,9 +95,9 @@ export const envSchema = z.object({
   S3_ACCESS_KEY: z
     .string()
     .min(3)
-    .prefault('qlp-dev-access-key')
+    .prefault(DEV_S3_ACCESS_KEY)
     .meta({ section: s3, doc: 'Local SeaweedFS is configured with these; for your own store, use its credentials.' }),
-  S3_SECRET_KEY: z.string().min(8).prefault('qlp-dev-secret-key-change-me').meta({ section: s3 }),
+  S3_SECRET_KEY: z.string().min(8).prefault(DEV_S3_SECRET_KEY).meta({ section: s3 }),
   S3_BUCKET: z
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name')
@@ -254,6 +255,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ('issues' in llm) throw new ConfigError(llm.issues);
   const oidc = toOidcConfig(e);
   if ('issues' in oidc) throw new ConfigError(oidc.issues);
+  const s3Issues = devCredentialIssues({
+    endpoint: e.S3_ENDPOINT,
+    accessKey: e.S3_ACCESS_KEY,
+    secretKey: e.S3_SECRET_KEY,
+  });
+  if (s3Issues.length) throw new ConfigError(s3Issues);
   return {
     dataDir: resolve(e.QLP_DATA_DIR),
     toolsDir: resolve(e.QLP_TOOLS_DIR),

@@ -24,6 +24,9 @@ export const tools = [
   'compliance',
   'sandbox',
   'coverage',
+  'artifacts',
+  'content',
+  'suppressions',
 ] as const;
 export const ToolId = z.enum(tools);
 export type ToolId = z.infer<typeof ToolId>;
@@ -75,6 +78,22 @@ export const SeverityCounts = z.object({
 });
 export type SeverityCounts = z.infer<typeof SeverityCounts>;
 
+/** A file a check could not judge (unknown type, parse error, tool missing): never read as clean, it prevents `passed`. */
+export const NotAssessedFile = z.object({ path: z.string(), tool: ToolId, reason: z.string() });
+export type NotAssessedFile = z.infer<typeof NotAssessedFile>;
+
+/** What a size-bounded report left out: per rule and file, how many findings were cut (the most severe are kept). */
+export const TruncationNote = z.object({
+  /** Every finding before the cut, and by severity: what the scores counted. */
+  findingsTotal: z.number().int(),
+  counts: SeverityCounts,
+  findingsCut: z.number().int(),
+  byRule: z.array(z.object({ ruleId: z.string(), cut: z.number().int() })),
+  byFile: z.array(z.object({ path: z.string(), cut: z.number().int() })),
+  reasons: z.array(z.string()),
+});
+export type TruncationNote = z.infer<typeof TruncationNote>;
+
 export const StaticReport = z.object({
   schemaVersion: z.literal(1),
   layer: z.literal('static'),
@@ -83,6 +102,8 @@ export const StaticReport = z.object({
   filesReviewed: z.number().int(),
   checks: z.array(CheckResult),
   findings: z.array(Finding),
+  /** Files no check could assess (absent in reports made before it existed). */
+  notAssessedFiles: z.array(NotAssessedFile).optional(),
 });
 export type StaticReport = z.infer<typeof StaticReport>;
 
@@ -255,6 +276,10 @@ export const ValidationReport = z.object({
   requirements: z.array(RequirementCoverage).optional(),
   recommendations: z.array(Recommendation),
   findings: z.array(Finding),
+  /** Files no check could assess; any prevents `passed` (absent in older reports). */
+  notAssessedFiles: z.array(NotAssessedFile).optional(),
+  /** Findings left out to keep the report bounded, per rule (absent when nothing was cut). */
+  truncated: TruncationNote.optional(),
   sarifKey: z.string(),
 });
 export type ValidationReport = z.infer<typeof ValidationReport>;
@@ -270,6 +295,18 @@ export const StaticReviewSummary = z.object({
   filesReviewed: z.number().int(),
   counts: SeverityCounts,
   checks: z.array(CheckResult.pick({ tool: true, status: true, reason: true, findingCount: true })),
+  /** What layer 1's LLM review used (absent offline and in older intents): the workflow adds it to the intent's usage. */
+  llmUsage: z
+    .object({
+      calls: z.number().int(),
+      cachedCalls: z.number().int(),
+      promptTokens: z.number().int(),
+      completionTokens: z.number().int(),
+      costUsd: z.number().nullable(),
+      cached: z.boolean(),
+      offline: z.boolean(),
+    })
+    .optional(),
 });
 export type StaticReviewSummary = z.infer<typeof StaticReviewSummary>;
 

@@ -85,10 +85,10 @@ test('an intent survives its worker stopping mid-tasks and at the gate, and fini
     recordIntent: 6, // PLANNING, EXECUTING, VALIDATING, AWAITING_APPROVAL, PACKAGING, COMPLETED
     recordTask: 6, // RUNNING and COMPLETED for each of the three tasks
   });
-  // Only the agent that was in flight when the first worker stopped ran a second time. Read-model
-  // writes are local activities: one cut off by a stopping worker runs again, keyed so it changes nothing.
-  const startedTwice = [...counter.started].filter(([key, count]) => count > 1 && !key.startsWith('record'));
-  expect(startedTwice).toEqual([['runAgent:check', 2]]);
+  // The agent in flight when the first worker stopped ran a second time; nothing that had completed ran
+  // again (each completed exactly once, above). An attempt cut off before completing (a stop, or a heartbeat
+  // timeout on an overloaded machine) may run again: that is the retry doing its job.
+  expect(counter.started.get('runAgent:check')).toBe(2);
   const audit = await stack.db.auditEvent.findMany({ where: { intentId: submitted.id }, orderBy: { id: 'asc' } });
   // The early decision was refused, and the refusal is in the trail, by whom and why.
   const refused = approvedAuditTrail.indexOf('intent.executing') + 1;

@@ -7,6 +7,7 @@ import { IntentView } from '../contracts/views';
 import { fixedPlanner, task } from './support/agents';
 import { call } from './support/api';
 import { eventually, openStack, startWorker, type RunningWorker, type TestStack } from './support/stack';
+import { untilStatus } from './support/where';
 
 const CGROUPS = '/sys/fs/cgroup';
 
@@ -125,10 +126,7 @@ afterAll(async () => {
 
 async function validated(text: string, status: string) {
   const { body } = await call(`${stack.apiUrl}/intents`, { body: { text } });
-  const intent = await eventually(async () => {
-    const { body: current } = await call(`${stack.apiUrl}/intents/${body.id}`);
-    return current.status === status ? IntentView.parse(current) : undefined;
-  }, `${text} to reach ${status}`);
+  const intent = IntentView.parse(await untilStatus(stack, body.id, [status]));
   const report = (await call(`${stack.apiUrl}/intents/${body.id}/validation`)).body;
   return { intent, report };
 }

@@ -10,6 +10,7 @@ import type {
   ToolId,
 } from '../contracts/validation';
 import { CHECKS } from './compliance/checks';
+import { capFindings, fitToSize, REPORT_LIMITS, type ReportLimits } from './report';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
@@ -55,6 +56,18 @@ const DRIVERS: Record<ToolId, { name: string; informationUri: string }> = {
   coverage: {
     name: 'QuantumLayer requirement coverage',
     informationUri: 'https://quantumlayer.dev/docs/validation#requirement-coverage',
+  },
+  artifacts: {
+    name: 'QuantumLayer artefact review (package.json, shell with shellcheck, Dockerfile, Kubernetes/Compose, CI)',
+    informationUri: 'https://quantumlayer.dev/docs/validation#non-code-artefacts',
+  },
+  content: {
+    name: 'QuantumLayer content policy (control characters, binary files, path conflicts)',
+    informationUri: 'https://quantumlayer.dev/docs/validation#content-policy',
+  },
+  suppressions: {
+    name: 'QuantumLayer suppression directives (@ts-nocheck, eslint-disable, nosemgrep, …)',
+    informationUri: 'https://quantumlayer.dev/docs/validation#suppressions',
   },
 };
 
@@ -147,24 +160,75 @@ function runFor(tool: ToolId, findings: Finding[], check: Pick<CheckResult, 'sta
   };
 }
 
-/** SARIF 2.1.0: one run per tool, including tools that could not run (executionSuccessful false). */
-export function toSarif(input: {
+export interface SarifInput {
   static?: StaticReport;
   compliance?: ComplianceReport;
   dynamic?: DynamicReport;
   /** Requirement coverage: the uncovered requirements as findings, and the table's counts. */
   coverage?: { findings: Finding[]; requirements: RequirementCoverage[] };
   notAssessed?: { layer: 'static' | 'compliance' | 'dynamic'; reason: string }[];
-}): Log {
+}
+
+/** SARIF is wordier than the JSON report: the same caps, a larger size budget. */
+export const SARIF_LIMITS: ReportLimits = { ...REPORT_LIMITS, maxBytes: 4 * 1024 * 1024 };
+const MAX_FILE_NOTICES = 200;
+
+/**
+ * SARIF 2.1.0: one run per tool, including tools that could not run (executionSuccessful false). Results
+ * are capped per rule, per file and in size like the JSON report; each run's `properties.truncated` says
+ * how many of its results were cut, per rule.
+ */
+export function toSarif(input: SarifInput, limits: ReportLimits = SARIF_LIMITS): Log {
+  const everything = [
+    ...(input.static?.findings ?? []),
+    ...(input.compliance?.findings ?? []),
+    ...(input.dynamic?.findings ?? []),
+    ...(input.coverage?.findings ?? []),
+  ];
+  const { kept, cut } = capFindings(everything, limits);
+  return fitToSize(kept, limits.maxBytes, (listed, dropped) => sarifLog(input, listed, [...cut, ...dropped])).value;
+}
+
+const findingKey = (item: Finding) => `${item.tool}\u0000${item.fingerprint}`;
+
+function sarifLog(input: SarifInput, listed: Finding[], cut: Finding[]): Log {
+  const shown = new Map(listed.map((item) => [findingKey(item), item]));
+  const pick = (findings: Finding[]) => findings.flatMap((item) => shown.get(findingKey(item)) ?? []);
+  const withCuts = (run: Run, tool: ToolId): Run => {
+    const mine = cut.filter((item) => item.tool === tool);
+    if (!mine.length) return run;
+    const byRule = new Map<string, number>();
+    for (const item of mine) byRule.set(item.ruleId, (byRule.get(item.ruleId) ?? 0) + 1);
+    run.properties = { ...run.properties, truncated: { resultsCut: mine.length, byRule: Object.fromEntries(byRule) } };
+    return run;
+  };
   const runs: Run[] = [];
+  const runsByTool = new Map<ToolId, Run>();
   for (const check of input.static?.checks ?? []) {
-    runs.push(
-      runFor(
-        check.tool,
-        input.static!.findings.filter((f) => f.tool === check.tool),
-        check,
-      ),
+    const run = withCuts(
+      runFor(check.tool, pick(input.static!.findings.filter((f) => f.tool === check.tool)), check),
+      check.tool,
     );
+    runsByTool.set(check.tool, run);
+    runs.push(run);
+  }
+  for (const file of (input.static?.notAssessedFiles ?? []).slice(0, MAX_FILE_NOTICES)) {
+    let run = runsByTool.get(file.tool);
+    if (!run) {
+      run = runFor(file.tool, [], { status: 'not_assessed', reason: 'files not assessed' });
+      runsByTool.set(file.tool, run);
+      runs.push(run);
+    }
+    const invocation = run.invocations![0]!;
+    // A file nobody judged is an error notice on the run, never an absent (clean-looking) result.
+    invocation.toolExecutionNotifications = [
+      ...(invocation.toolExecutionNotifications ?? []),
+      {
+        level: 'error',
+        message: { text: `not assessed: ${file.path}: ${file.reason}` },
+        locations: [{ physicalLocation: { artifactLocation: { uri: encodeURI(file.path) } } }],
+      },
+    ];
   }
   if (input.compliance) {
     const status = input.compliance.checkErrors.length
@@ -173,7 +237,7 @@ export function toSarif(input: {
         ? 'failed'
         : 'passed';
     const reason = input.compliance.checkErrors.map((e) => `${e.check}: ${e.reason}`).join('; ') || undefined;
-    const run = runFor('compliance', input.compliance.findings, { status, reason });
+    const run = withCuts(runFor('compliance', pick(input.compliance.findings), { status, reason }), 'compliance');
     run.properties = {
       ...run.properties,
       frameworks: input.compliance.frameworks.map((fw) => ({
@@ -186,14 +250,17 @@ export function toSarif(input: {
   }
   if (input.dynamic) {
     const status = input.dynamic.outcome === 'passed' ? 'passed' : 'failed';
-    const run = runFor('sandbox', input.dynamic.findings, { status });
+    const run = withCuts(runFor('sandbox', pick(input.dynamic.findings), { status }), 'sandbox');
     const { driver, tests, limitHits, durationMs } = input.dynamic.run;
     run.properties = { ...run.properties, driver, tests: { ...tests, failures: undefined }, limitHits, durationMs };
     runs.push(run);
   }
   if (input.coverage) {
     const { findings, requirements } = input.coverage;
-    const run = runFor('coverage', findings, { status: findings.length ? 'failed' : 'passed' });
+    const run = withCuts(
+      runFor('coverage', pick(findings), { status: findings.length ? 'failed' : 'passed' }),
+      'coverage',
+    );
     const count = (status: string) => requirements.filter((r) => r.status === status).length;
     run.properties = {
       ...run.properties,

@@ -52,6 +52,8 @@ export const INJECTION_CWES = new Set([
   'CWE-88',
   'CWE-89',
   'CWE-94',
+  // Deserialisers that run code embedded in the data (node-serialize, js-yaml's full schema): code injection.
+  'CWE-502',
   'CWE-95',
   'CWE-917',
   'CWE-943',
@@ -80,6 +82,13 @@ export function isDependencyTypeGap(item: Finding): boolean {
   return module !== undefined && !/^(\.|\/|node:)/.test(module);
 }
 
+// Reasons a check did not run that say nothing about the code: the tool is not installed, or there is nothing to check.
+const ABSENT_OR_NOTHING = /not installed|^no .* files to /;
+
+/** Control characters in text files and clashing paths between tasks: the gate cannot pass them. */
+export const blocksRelease = (item: Finding) =>
+  item.tool === 'content' && SEVERITY_WEIGHTS[item.severity] >= SEVERITY_WEIGHTS.high;
+
 export interface ScoringInput {
   static: StaticReport | LayerFailure;
   compliance: ComplianceReport | LayerFailure;
@@ -100,7 +109,7 @@ export interface ScoringResult {
   };
   verdict: { status: VerdictStatus; reasons: string[] };
   recommendations: Recommendation[];
-  /** Every finding of both layers, security ones merged per file:line. */
+  /** Every finding of both layers; a weakness several detectors saw at one place counts once. */
   findings: Finding[];
 }
 
@@ -108,31 +117,47 @@ const isFailure = (layer: StaticReport | ComplianceReport | DynamicReport | Laye
   'status' in layer;
 const clamp = (value: number) => Math.max(0, Math.min(100, Math.round(value)));
 
+/** The weakness classes a finding names: its CWEs, or its rule when it names none. */
+const classesOf = (item: Finding) => (item.cwe?.length ? item.cwe : [`rule:${item.ruleId}`]);
+
 /**
- * Security findings from every tool, one per file:line at its highest severity: semgrep, ESLint and a
- * compliance check that see the same line should cost once.
+ * Security findings from every tool, counted per weakness and place: distinct classes each count (five
+ * different weaknesses on one line cost what they cost on five lines), and so does one rule firing at
+ * several places of a line. Only the same class (a shared CWE) reported by different detectors (tools or
+ * rules) at the same file:line is merged, at the highest severity, keeping every control mapping: semgrep,
+ * ESLint and a compliance check that see one weakness cost once.
  */
 export function mergeSecurityFindings(findings: Finding[]): Finding[] {
-  const byPlace = new Map<string, Finding>();
+  const byPlace = new Map<string, { kept: Finding; rules: Set<string>; classes: Set<string> }[]>();
   const unplaced: Finding[] = [];
+  const rank = (f: Finding) => SEVERITY_ORDER.indexOf(f.severity) * 2 + (f.controls?.length ? 0 : 1);
   for (const item of findings.filter((f) => f.category === 'security')) {
     if (!item.location) {
       unplaced.push(item);
       continue;
     }
     const key = `${item.location.path}:${item.location.line}`;
-    const current = byPlace.get(key);
-    if (!current) {
-      byPlace.set(key, item);
+    const groups = byPlace.get(key) ?? [];
+    byPlace.set(key, groups);
+    const classes = classesOf(item);
+    const detector = `${item.tool}:${item.ruleId}`;
+    const same = groups.find(
+      (group) =>
+        classes.some((c) => group.classes.has(c)) &&
+        (!group.rules.has(detector) || group.kept.fingerprint === item.fingerprint),
+    );
+    if (!same) {
+      groups.push({ kept: item, rules: new Set([detector]), classes: new Set(classes) });
       continue;
     }
     // Keep the most severe; on a tie, the one that names controls. Either way, no control mapping is lost.
-    const rank = (f: Finding) => SEVERITY_ORDER.indexOf(f.severity) * 2 + (f.controls?.length ? 0 : 1);
-    const kept = rank(item) < rank(current) ? item : current;
-    const controls = [...new Set([...(current.controls ?? []), ...(item.controls ?? [])])];
-    byPlace.set(key, controls.length ? { ...kept, controls } : kept);
+    const kept = rank(item) < rank(same.kept) ? item : same.kept;
+    const controls = [...new Set([...(same.kept.controls ?? []), ...(item.controls ?? [])])];
+    same.kept = controls.length ? { ...kept, controls } : kept;
+    same.rules.add(detector);
+    classes.forEach((c) => same.classes.add(c));
   }
-  return [...byPlace.values(), ...unplaced];
+  return [...[...byPlace.values()].flatMap((groups) => groups.map((group) => group.kept)), ...unplaced];
 }
 
 function deductions(findings: Finding[]): ScoreExplanation['deductions'] {
@@ -183,7 +208,7 @@ export function scoreValidation(input: ScoringInput): ScoringResult {
   const security = staticLayer
     ? penaltyScore(
         securityFindings,
-        '100 − Σ severity weight of security findings (one per file:line, highest severity); critical 25, high 10, medium 4, low 1',
+        '100 − Σ severity weight of security findings (each rule × place; one weakness seen by several detectors at a place counts once, at its highest severity); critical 25, high 10, medium 4, low 1',
         hasCritical ? { value: CAPS.securityWithCritical, reason: 'at least one critical finding' } : undefined,
         [
           ...uncovered,
@@ -215,7 +240,7 @@ export function scoreValidation(input: ScoringInput): ScoringResult {
         '100 − Σ severity weight of quality findings (compiler, lint, sandbox build and tests, uncovered requirements); high 10, medium 4, low 1',
         qualityCap,
         [
-          ...uncovered.filter((u) => /^(typescript|eslint)/.test(u)),
+          ...uncovered.filter((u) => /^(typescript|eslint|llm)/.test(u)),
           ...(input.dynamic && isFailure(input.dynamic) ? [`dynamic tests not assessed: ${input.dynamic.reason}`] : []),
           ...(typeGaps.length ? [typeGapNote(typeGaps)] : []),
         ],
@@ -345,6 +370,25 @@ function verdictOf(
   }
   const secrets = staticLayer?.checks.find((c) => c.tool === 'secrets');
   if (secrets?.status === 'not_assessed') gaps.push(`secret detection not assessed: ${secrets.reason}`);
+  // A checker that crashed or timed out has not read the code (an absent tool or nothing to check is not that).
+  for (const check of staticLayer?.checks ?? [])
+    if (check.status === 'not_assessed' && check.tool !== 'secrets' && !ABSENT_OR_NOTHING.test(check.reason ?? ''))
+      gaps.push(`${check.tool} not assessed: ${check.reason ?? 'no reason given'}`);
+  // A file that ships unread (binary, unparsable, timed out, of a type no check knows) is never `passed`.
+  const unread = [...new Set((staticLayer?.notAssessedFiles ?? []).map((file) => file.path))];
+  if (unread.length)
+    gaps.push(
+      `file(s) not assessed: ${unread.slice(0, 5).join(', ')}${unread.length > 5 ? ` and ${unread.length - 5} more` : ''}`,
+    );
+  // Content that hides from reviewers or cannot be unpacked fails whatever the scores.
+  const blocking = (staticLayer?.findings ?? []).filter(blocksRelease);
+  if (blocking.length)
+    failures.push(
+      `content policy: ${blocking
+        .slice(0, 3)
+        .map((f) => f.message)
+        .join('; ')}${blocking.length > 3 ? `; and ${blocking.length - 3} more` : ''}`,
+    );
   const unassessed =
     complianceLayer?.frameworks.flatMap((fw) =>
       fw.controls.filter((c) => c.status === 'not_assessed').map((c) => `${fw.framework} ${c.id}`),

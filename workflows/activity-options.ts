@@ -38,10 +38,23 @@ export const ioActivity: ActivityOptions = {
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
 };
 
-/** Read-model writes: short, idempotent, run as local activities to keep them off the task queue. */
+/**
+ * Read-model writes: short, idempotent, run as local activities to keep them off the task queue. Bounded:
+ * a database down for longer than 10 minutes fails the intent with the cause instead of retrying forever,
+ * and a run whose intent row does not exist (an orphan of a submission the API gave up on) fails at once.
+ * Backoffs past 2 s wait on a workflow timer rather than in the worker.
+ */
 export const readModelActivity: LocalActivityOptions = {
   startToCloseTimeout: '15s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+  scheduleToCloseTimeout: '10 minutes',
+  localRetryThreshold: '2s',
+  retry: {
+    initialInterval: '200ms',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 25,
+    nonRetryableErrorTypes: ['IntentNotRecorded'],
+  },
 };
 
 // Validation layers heartbeat every 5 s; inputs that can never validate are not retried.

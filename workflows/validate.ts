@@ -30,7 +30,7 @@ function notAssessed(error: unknown): LayerFailure {
  * sandboxed build and tests side by side, and the scores.
  */
 export async function validate(
-  { input, progress }: IntentContext,
+  { input, progress, spend }: IntentContext,
   artifacts: ArtifactRef[],
 ): Promise<ValidationSummary> {
   const refs = { intentId: input.intentId, artifacts };
@@ -53,7 +53,10 @@ export async function validate(
   const [summary, staticSummary, compliance, dynamicSummary] = await Promise.all([
     typecheck,
     staticReview
-      .executeWithOptions({ ...staticReviewActivity, ...queue, summary: 'Layer 1: static review' }, [refs])
+      // The intent's budget: layer 1's LLM review is charged to it.
+      .executeWithOptions({ ...staticReviewActivity, ...queue, summary: 'Layer 1: static review' }, [
+        { ...refs, budget: input.policy.budget },
+      ])
       .catch(notAssessed),
     complianceReview
       .executeWithOptions({ ...complianceActivity, ...queue, summary: 'Layer 3: compliance' }, [
@@ -62,6 +65,8 @@ export async function validate(
       .catch(notAssessed),
     dynamic,
   ]);
+  // Layer 1's LLM review spent the intent's budget too (absent offline and in intents validated before it).
+  if (staticSummary.status === 'assessed' && staticSummary.llmUsage) spend.record(staticSummary.llmUsage);
   const score = await scoreValidation.executeWithOptions(
     { ...scoringActivity, ...queue, summary: 'Scores, report and SARIF' },
     [

@@ -87,5 +87,7 @@ export function requirementCoverage(pool: ValidationPool, input: CoverageInput):
 function digest(project: Project): string {
   const hash = createHash('sha256');
   for (const file of project.files) hash.update(`${file.path}\0${file.content.length}\0`).update(file.content);
-  return hash.digest('hex');
+  // What the text does not show (a blanked NUL, unread files, clashes between tasks) changes the review too.
+  const { controlCharacters, unassessed, pathConflicts } = project;
+  return hash.update(JSON.stringify({ controlCharacters, unassessed, pathConflicts })).digest('hex');
 }

@@ -2,13 +2,12 @@ import { NO_SANDBOX, type SandboxProvider } from '../../adapters/sandbox';
 import type { ObjectStore } from '../../adapters/storage/s3';
 import type { SandboxLimits } from '../../contracts/sandbox';
 import type { DependencyPolicy } from '../../validation/static/dependencies';
-import type { LlmReviewer } from '../../validation/static/llm-review';
 import { failingArtifacts } from '../failures';
 import { INLINE, ProjectAnalysis, type ValidationPool } from './analysis';
 import { complianceReview, type ComplianceReviewInput } from './compliance-review';
 import { dynamicValidation, type DynamicValidationInput } from './dynamic-validation';
 import { scoreValidation, type ScoreValidationInput } from './score-validation';
-import { staticReview, type StaticReviewInput } from './static-review';
+import { staticReview, type LlmReviewers, type StaticReviewInput } from './static-review';
 import { validateProject, type ValidateProjectInput } from './validate-project';
 
 export type {
@@ -20,8 +19,8 @@ export type {
 };
 
 export interface ValidationActivityOptions {
-  /** The LLM reviewer (adapters/llm); without one the LLM review is skipped (offline mode). */
-  llmReviewer?: LlmReviewer;
+  /** Makes each intent's LLM reviewer (adapters/llm/reviewer.ts); without it the LLM review is skipped (offline mode). */
+  llmReviewers?: LlmReviewers;
   /** semgrep executable; default: `semgrep` on PATH, and `not_assessed` when there is none. */
   semgrepPath?: string;
   dependencyPolicy?: DependencyPolicy;
@@ -44,7 +43,7 @@ export function createValidationActivities(store: ObjectStore, options: Validati
   return {
     validateProject: failingArtifacts((input: ValidateProjectInput) => validateProject(store, analysis, input)),
     staticReview: failingArtifacts((input: StaticReviewInput) =>
-      staticReview(store, analysis, options.llmReviewer, input),
+      staticReview(store, analysis, options.llmReviewers, input),
     ),
     complianceReview: failingArtifacts((input: ComplianceReviewInput) => complianceReview(store, analysis, input)),
     dynamicValidation: failingArtifacts((input: DynamicValidationInput) => dynamicValidation(store, dynamic, input)),

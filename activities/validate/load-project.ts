@@ -1,4 +1,4 @@
-import { ArtifactError, loadFiles, planKey } from '../../adapters/storage/artifacts';
+import { ArtifactError, mergeTaskOutputs, planKey, type PathConflict } from '../../adapters/storage/artifacts';
 import type { ObjectStore } from '../../adapters/storage/s3';
 import type { ArtifactRef } from '../../contracts/artifacts';
 import type { Plan } from '../../contracts/plan';
@@ -7,13 +7,18 @@ import { projectFromFiles, type Project } from '../../validation/project';
 
 /** Loads the generated project from S3 by reference; an unsafe path is a permanent failure, not a retry. */
 export async function loadProject(store: ObjectStore, artifacts: ArtifactRef[]): Promise<Project> {
-  return toProject(await loadFiles(store, artifacts));
+  // The merged task outputs, with their clashes: the review reports them naming both tasks.
+  const { files, conflicts } = await mergeTaskOutputs(store, artifacts);
+  return toProject(files, conflicts);
 }
 
 /** Files already loaded, as a project; an unsafe path is a permanent failure. */
-export function toProject(files: { path: string; content: Buffer | string }[]): Project {
+export function toProject(
+  files: { path: string; content: Buffer | string }[],
+  pathConflicts: PathConflict[] = [],
+): Project {
   try {
-    return projectFromFiles(files);
+    return projectFromFiles(files, { pathConflicts });
   } catch (error) {
     throw new ArtifactError(error instanceof Error ? error.message : String(error), 'UnsafeOutputPath');
   }

@@ -101,7 +101,7 @@ export async function scoreValidation(
     verdict: report.verdict.status,
     reasons: report.verdict.reasons.slice(0, 5),
     scores: report.scores,
-    counts: countBySeverity(report.findings),
+    counts: report.truncated?.counts ?? countBySeverity(report.findings), // the report may list fewer than were counted
     reportKey: keys.validation,
     sarifKey: keys.sarif,
     topRecommendations: report.recommendations

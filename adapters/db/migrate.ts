@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
+import { transactionShape } from './migration-sql';
 
 /**
  * Applies prisma/migrations with plain `pg`, recording them in Prisma's own
@@ -9,6 +10,12 @@ import { Client } from 'pg';
  * The Prisma CLI's `migrate` commands need a schema-engine binary they download at run time,
  * which fails offline; this keeps both paths interchangeable: a database migrated here is
  * "up to date" for `prisma migrate deploy`, and vice versa. See docs/database.md.
+ *
+ * Each migration runs in one transaction with its record, so it applies all or nothing. A migration
+ * with its own transaction control (Prisma writes `BEGIN; … COMMIT;` around enum changes) would end
+ * ours half way: one wrapped whole in a single BEGIN … COMMIT runs as its body inside ours (the same
+ * effect); any other transaction control is refused before anything of the run is applied.
+ * One advisory lock is held for the whole run, so two migrators never apply at once.
  */
 
 // Found by walking up, so it works from sources (tsx) and from the compiled dist/ alike.
@@ -95,6 +102,12 @@ export async function migrate(databaseUrl: string, migrations = readMigrations()
       'SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
     );
     const done = new Map(rows.map((row) => [row.migration_name, row]));
+    const pending = migrations.filter((migration) => !done.get(migration.name)?.finished_at);
+    // Refused before anything is applied, so a run never stops half way through the pending ones.
+    for (const migration of pending) {
+      const shape = transactionShape(migration.sql);
+      if (shape.kind === 'refused') throw new MigrationError(`migration ${migration.name} refused: ${shape.reason}`);
+    }
     for (const migration of migrations) {
       const previous = done.get(migration.name);
       if (previous?.finished_at) {
@@ -129,7 +142,8 @@ async function applyOne(client: Client, migration: Migration): Promise<void> {
       'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())',
       [id, migration.checksum, migration.name],
     );
-    await client.query(migration.sql);
+    const shape = transactionShape(migration.sql);
+    await client.query(shape.kind === 'wrapped' ? shape.body : migration.sql);
     await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [
       id,
     ]);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Budget } from '../../contracts/budget';
+import { isLoopbackUrl } from '../../contracts/loopback';
 import type { Section, Subsection } from '../../config/setting';
 
 /**
@@ -113,6 +114,17 @@ export const llmEnvShape = {
       section: llm,
       doc: 'Reuse validated responses for identical (model, prompt, parameters), stored in PostgreSQL.',
     }),
+  LLM_ALLOW_INSECURE_HTTP: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .transform((value) => ['true', '1', 'yes'].includes(value))
+    .prefault('false')
+    .meta({
+      section: llm,
+      doc: [
+        'Provider URLs carry the API key: they must be https:// unless the host is loopback (127.0.0.1, ::1,',
+        'localhost). true also allows plain http:// to a remote host (a trusted private network only).',
+      ],
+    }),
   LLM_PRICES_FILE: z.string().min(1).optional().meta({
     section: llm,
     doc: 'JSON file adding to or overriding the built-in price table: {"models": {"name": {"input": 0.15, "output": 0.6}}} (USD per 1M tokens).',
@@ -210,6 +222,10 @@ export function toLlmConfig(env: LlmEnv): LlmConfigResult {
       });
     }
   }
+  for (const provider of providers) {
+    const issue = insecureUrlIssue(provider, env.LLM_ALLOW_INSECURE_HTTP);
+    if (issue) issues.push(issue);
+  }
   if (issues.length) return { issues };
   return {
     config: {
@@ -224,6 +240,24 @@ export function toLlmConfig(env: LlmEnv): LlmConfigResult {
         maxCostUsd: env.INTENT_BUDGET_USD ?? null,
       },
     },
+  };
+}
+
+const URL_VARIABLES: Record<ProviderKind, string> = {
+  openai: 'OPENAI_BASE_URL',
+  azure: 'AZURE_OPENAI_ENDPOINT',
+  compatible: 'LLM_COMPATIBLE_BASE_URL',
+};
+
+/** Plain http:// would send the API key (and every prompt) in cleartext: only to loopback, or when explicitly allowed. */
+function insecureUrlIssue(provider: ProviderConfig, allowInsecure: boolean) {
+  if (!provider.baseUrl || allowInsecure || isLoopbackUrl(provider.baseUrl)) return undefined;
+  if (new URL(provider.baseUrl).protocol !== 'http:') return undefined;
+  return {
+    variable: URL_VARIABLES[provider.name],
+    reason:
+      'must be https:// for a remote host (the API key would travel in cleartext); plain http:// only for a ' +
+      'loopback host, or with LLM_ALLOW_INSECURE_HTTP=true',
   };
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SandboxLimits } from '../../contracts/sandbox';
 import { cgroupsUsable, reapCgroups, RunCgroup } from './cgroup-v1';
+import { holdLease } from './worker-lease';
 import { DEFAULT_LIMITS } from './config';
 import type { ReapFilter, SandboxDriver, SandboxProcess } from './driver';
 import { DEPS_DIR, RUNNER_IN_SANDBOX, RUNNER_UID, SANDBOX_UID, WORK_DIR } from './layout';
@@ -106,6 +107,8 @@ export class BubblewrapSandbox implements SandboxDriver {
   async launch(limits: SandboxLimits): Promise<SandboxProcess> {
     const staged = await stagedInputs();
     this.cgroups ??= cgroupsUsable();
+    // The lease first: a run's cgroup is never without a worker that can be shown to live.
+    if (await this.cgroups) await holdLease();
     const cgroup = (await this.cgroups) ? new RunCgroup() : undefined;
     await cgroup?.create(limits.memoryBytes, limits.pids);
     let started: Started;

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LimitHit } from '../../contracts/sandbox';
-import { isAlive, OWNER } from './driver';
+import { OWNER, ownerIsDead } from './driver';
+import { pruneDeadLeases } from './worker-lease';
 
 // Per-run cgroups (v1 memory and pids hierarchies) for the bubblewrap driver, when this process may create
 // them (root on a cgroup v1 host). They cap memory and processes of the whole run, not one process, and
@@ -11,7 +12,8 @@ import { isAlive, OWNER } from './driver';
 const ROOT = '/sys/fs/cgroup';
 const GROUP = 'qlp-sandbox';
 const CONTROLLERS = ['memory', 'pids'] as const;
-const RUN_NAME = /^\d+-[a-z0-9]+$/;
+/** `<worker pid>-<worker id>-<random>`; cgroups made before worker ids lack the middle part. */
+const RUN_NAME = /^(\d+)-(?:([0-9a-f]{16})-)?[a-z0-9]+$/;
 
 const dirOf = (controller: string, name: string) => join(ROOT, controller, GROUP, name);
 
@@ -27,7 +29,7 @@ export async function cgroupsUsable(): Promise<boolean> {
 }
 
 export class RunCgroup {
-  readonly name = `${OWNER.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  readonly name = `${OWNER.pid}-${OWNER.workerId}-${Math.random().toString(36).slice(2, 10)}`;
 
   /** This run's directory of a controller's hierarchy. */
   dir(controller: (typeof CONTROLLERS)[number]): string {
@@ -97,7 +99,7 @@ async function removeGroup(name: string): Promise<void> {
   }
 }
 
-/** Removes cgroups of runs whose worker on this host has died (only `ownerPid`'s when given); returns how many. */
+/** Removes cgroups of runs whose worker is provably dead (only `ownerPid`'s when given); returns how many. */
 export async function reapCgroups(ownerPid?: number): Promise<number> {
   const names = new Set<string>();
   for (const c of CONTROLLERS) {
@@ -107,10 +109,13 @@ export async function reapCgroups(ownerPid?: number): Promise<number> {
   }
   let reaped = 0;
   for (const name of names) {
-    const pid = Number(name.split('-')[0]);
-    if (pid === OWNER.pid || isAlive(pid) || (ownerPid !== undefined && pid !== ownerPid)) continue;
+    const [, pidText, workerId] = RUN_NAME.exec(name)!;
+    const pid = Number(pidText);
+    if (ownerPid !== undefined && pid !== ownerPid) continue;
+    if (!(await ownerIsDead({ workerId, pid }))) continue;
     await removeGroup(name);
     reaped++;
   }
+  await pruneDeadLeases();
   return reaped;
 }

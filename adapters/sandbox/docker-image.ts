@@ -84,7 +84,8 @@ async function removeOlderLocalImages(docker: Docker, current: string): Promise<
 async function copyNode(root: string): Promise<void> {
   await mkdir(join(root, 'usr/local/bin'), { recursive: true });
   await cp(process.execPath, join(root, 'usr/local/bin/node'));
-  const { stdout } = await run('ldd', [process.execPath]);
+  // No secret of the worker's environment reaches a helper tool: a fixed PATH, nothing else.
+  const { stdout } = await run('ldd', [process.execPath], { env: { PATH: '/usr/local/bin:/usr/bin:/bin' } });
   const libraries = [...stdout.matchAll(/(\/[^\s]+\.so[^\s]*)/g)].map((m) => m[1]!);
   for (const library of new Set(libraries)) {
     await mkdir(join(root, dirname(library)), { recursive: true });

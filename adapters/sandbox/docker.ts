@@ -2,7 +2,8 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import type { LimitHit, SandboxLimits } from '../../contracts/sandbox';
 import { buildLocalImage, localImageTag } from './docker-image';
-import { isAlive, OWNER, type ReapFilter, type SandboxDriver, type SandboxProcess } from './driver';
+import { OWNER, ownerIsDead, type ReapFilter, type SandboxDriver, type SandboxProcess } from './driver';
+import { holdLease, leaseState, pruneDeadLeases } from './worker-lease';
 import { DEPS_DIR, RUNNER_IN_SANDBOX, RUNNER_UID, SANDBOX_UID, WORK_DIR } from './layout';
 
 const LABEL = 'dev.quantumlayer.sandbox';
@@ -15,7 +16,7 @@ export interface DockerSandboxOptions {
   image?: string;
   /** Docker engine socket; default: DOCKER_HOST or /var/run/docker.sock. */
   socketPath?: string;
-  /** Leftovers older than this are removed by any worker's reaper, whoever made them. */
+  /** Leftovers older than this are removed by any worker's reaper, unless their own worker is shown to live. */
   maxLifetimeMs?: number;
 }
 
@@ -72,6 +73,7 @@ export class DockerSandbox implements SandboxDriver {
 
   async launch(limits: SandboxLimits): Promise<SandboxProcess> {
     const image = await this.ensureImage();
+    await holdLease(); // before the container exists: it is never without a worker that can be shown to live
     // Writable by the steps (the sandbox user), and by the runner, which creates the project there.
     const tmpfs = (bytes: number) =>
       `rw,noexec,nosuid,nodev,size=${bytes},mode=1777,uid=${SANDBOX_UID},gid=${SANDBOX_UID}`;
@@ -87,7 +89,12 @@ export class DockerSandbox implements SandboxDriver {
         `QLP_WORK_DIR=${WORK_DIR}`,
         `QLP_DEPS_DIR=${DEPS_DIR}`,
       ],
-      Labels: { [LABEL]: 'true', [`${LABEL}.host`]: OWNER.host, [`${LABEL}.pid`]: String(OWNER.pid) },
+      Labels: {
+        [LABEL]: 'true',
+        [`${LABEL}.host`]: OWNER.host,
+        [`${LABEL}.pid`]: String(OWNER.pid),
+        [`${LABEL}.worker`]: OWNER.workerId,
+      },
       OpenStdin: true,
       StdinOnce: true,
       AttachStdin: true,
@@ -161,23 +168,31 @@ export class DockerSandbox implements SandboxDriver {
     }
   }
 
-  /** Removes labelled containers whose worker (this host) is dead, and any older than the maximum lifetime. */
+  /**
+   * Removes labelled containers whose worker is provably dead (its lease, on this host), and any older than
+   * the maximum lifetime whose worker is not shown to be alive (another host's, or one without a lease here).
+   */
   async reap(filter: ReapFilter = {}): Promise<number> {
     const label = filter.ownerPid === undefined ? LABEL : `${LABEL}.pid=${filter.ownerPid}`;
     const containers = await this.docker.listContainers({ all: true, filters: { label: [label] } });
     const maxLifetimeMs = this.options.maxLifetimeMs ?? 60 * 60_000;
-    const leftovers = containers.filter((c) => {
-      const mine = c.Labels[`${LABEL}.host`] === OWNER.host;
+    const leftovers: typeof containers = [];
+    for (const c of containers) {
+      const workerId = c.Labels[`${LABEL}.worker`];
       const pid = Number(c.Labels[`${LABEL}.pid`]);
-      const orphaned = mine && pid !== OWNER.pid && !isAlive(pid);
-      return orphaned || Date.now() - c.Created * 1000 > maxLifetimeMs;
-    });
+      // Before worker ids, the host label was HOSTNAME's: such a container is judged by its pid, as then.
+      const legacyHere = !workerId && c.Labels[`${LABEL}.host`] === (process.env.HOSTNAME ?? 'localhost');
+      const dead = workerId ? await ownerIsDead({ workerId, pid }) : legacyHere && (await ownerIsDead({ pid }));
+      const alive = workerId !== undefined && (await leaseState(workerId)) === 'alive';
+      if (dead || (!alive && Date.now() - c.Created * 1000 > maxLifetimeMs)) leftovers.push(c);
+    }
     for (const leftover of leftovers) {
       await this.docker
         .getContainer(leftover.Id)
         .remove({ force: true, v: true })
         .catch(() => undefined);
     }
+    await pruneDeadLeases();
     return leftovers.length;
   }
 

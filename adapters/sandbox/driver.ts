@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { LimitHit, SandboxDriverName, SandboxLimits, SandboxRunResult } from '../../contracts/sandbox';
+import { leaseState, WORKER } from './worker-lease';
 
 /** What a driver knows about how the sandbox ended, beyond what the runner inside said. */
 export interface SandboxExit {
@@ -47,8 +48,20 @@ export interface ReapFilter {
   ownerPid?: number;
 }
 
-/** Labels every sandbox carries, so leftovers can be found and attributed to the worker that made them. */
-export const OWNER = { host: process.env.HOSTNAME ?? 'localhost', pid: process.pid };
+/**
+ * What every sandbox carries, so leftovers can be attributed to the worker that made them: its random
+ * worker id (whose lease says whether it lives), its host identity from the OS, and its pid (for people).
+ */
+export const OWNER = { host: WORKER.host, pid: process.pid, workerId: WORKER.workerId };
+
+/**
+ * Whether a sandbox's owner is provably dead, so its leftovers may go: by the owner's lease; a sandbox
+ * made before worker ids (none recorded) by its pid in this namespace, as then. Unknown is alive.
+ */
+export async function ownerIsDead(owner: { workerId?: string; pid: number }): Promise<boolean> {
+  if (owner.workerId) return (await leaseState(owner.workerId)) === 'dead';
+  return owner.pid !== process.pid && !isAlive(owner.pid);
+}
 
 /** Whether a process of this host is alive (signal 0 probes without touching it). */
 export function isAlive(pid: number): boolean {

@@ -58,6 +58,19 @@ export class ObjectStore {
     return this.client.getObject(this.bucket, key);
   }
 
+  /** `length` bytes from `offset` as a stream (length > 0: the client reads 0 as "to the end"). */
+  async streamRange(key: string, offset: number, length: number): Promise<Readable> {
+    if (!(length > 0)) throw new RangeError(`streamRange needs a positive length, got ${length}`);
+    return this.client.getPartialObject(this.bucket, key, offset, length);
+  }
+
+  /** `length` bytes from `offset`, read into memory: for small slices only (e.g. an object's last bytes). */
+  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.streamRange(key, offset, length)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
   /** The object's size and user metadata, or undefined when it does not exist. */
   async stat(key: string): Promise<StoredObject | undefined> {
     try {

@@ -2,9 +2,10 @@ import { builtinModules } from 'node:module';
 import { posix } from 'node:path';
 import ts from 'typescript';
 import type { TaskType } from '../../contracts/plan';
-import { unsafePathReason } from '../../adapters/storage/artifacts';
+import { pathConflictReason, pathFoldKey, unsafePathReason } from '../../adapters/storage/artifacts';
 import curated from '../curated-dependencies.json';
 import type { GeneratedFile } from '../generated-file';
+import { findControlCharacters } from '../../validation/project';
 
 /** What one agent may write. LLM output is untrusted input: anything else is refused with the reason. */
 export interface OutputPolicy {
@@ -64,6 +65,8 @@ export function outputProblems(
     if (seen.has(file.path)) problems.push(`${label} appears twice`);
     seen.add(file.path);
     if (takenPaths.has(file.path)) problems.push(`${label} belongs to a dependency's output; do not rewrite it`);
+    const control = controlCharacterProblem(file);
+    if (control) problems.push(control);
     const name = posix.basename(file.path);
     if (!policy.names.includes(name) && !policy.extensions.includes(posix.extname(name))) {
       problems.push(
@@ -77,6 +80,34 @@ export function outputProblems(
     problems.push(...dependencyProblems(file));
   }
   if (total > policy.maxTotalBytes) problems.push(`${total} bytes in all; at most ${policy.maxTotalBytes}`);
+  problems.push(...clashProblems(files, takenPaths));
+  return problems;
+}
+
+/** Text only: control characters other than tab/newline/CR, or bidi and invisible ones in code, hide content. */
+function controlCharacterProblem(file: GeneratedFile): string | undefined {
+  const hit = findControlCharacters(file.path, file.content);
+  if (!hit) return undefined;
+  return `${JSON.stringify(file.path)} contains the control character ${hit.characters[0]} (line ${hit.line}); text files may hold only printable characters, tab, newline and CR`;
+}
+
+/** Paths that cannot be unpacked side by side: case or normalisation twins, a file used as a directory. */
+function clashProblems(files: GeneratedFile[], takenPaths: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
+  const earlier = [...takenPaths].map((path) => ({ path, own: false }));
+  const byKey = new Map(earlier.map((entry) => [pathFoldKey(entry.path), entry]));
+  for (const file of files) {
+    if (unsafePathReason(file.path)) continue;
+    for (const other of [...byKey.values()]) {
+      if (other.path === file.path) continue;
+      const reason = pathConflictReason(other.path, file.path);
+      if (reason)
+        problems.push(
+          `${UNSAFE_PATH} ${JSON.stringify(file.path)} clashes with ${other.own ? '' : "a dependency's "}${JSON.stringify(other.path)}: ${reason}`,
+        );
+    }
+    byKey.set(pathFoldKey(file.path), { path: file.path, own: true });
+  }
   return problems;
 }
 

@@ -11,10 +11,11 @@ import type { ApiClient } from '../api-client';
 import { requireUuid } from '../arguments';
 import { contextOf, note, out } from '../context';
 import { CliError } from '../errors';
+import { escapeJsonText, escapeOneLine } from '../terminal-text';
 
 /** The API's answer, checked against its contract before anything is recomputed from it. */
 async function fetchChecked<T extends z.ZodType>(api: ApiClient, path: string, schema: T): Promise<z.infer<T>> {
-  const response = await api.get<unknown>(path);
+  const response = await api.get<unknown>(path, { verbatim: true });
   const parsed = schema.safeParse(response.body);
   if (!parsed.success) {
     throw new CliError(
@@ -50,13 +51,15 @@ export function registerAudit(program: Command): void {
       const trail = await fetchChecked(ctx.api, `/audit?intent=${intentId}`, AuditTrailView);
       // The server's own verification is ignored: recomputed from the events and the head it sent.
       const verification = verifyChain(trail.events, trail.head ? [trail.head] : []);
-      if (ctx.json) out(JSON.stringify({ intentId, ...verification }));
+      if (ctx.json) out(escapeJsonText(JSON.stringify({ intentId, ...verification })));
       if (!verification.ok) {
         throw new CliError(
           `audit chain of intent ${intentId} FAILED verification: ${verification.problems.length} problem(s)`,
           undefined,
-          verification.problems.map(
-            (p) => `${p.problem} at seq ${p.seq ?? '?'}${p.eventId ? ` (event ${p.eventId})` : ''}: ${p.detail}`,
+          verification.problems.map((p) =>
+            escapeOneLine(
+              `${p.problem} at seq ${p.seq ?? '?'}${p.eventId ? ` (event ${p.eventId})` : ''}: ${p.detail}`,
+            ),
           ),
         );
       }
@@ -73,7 +76,7 @@ export function registerAudit(program: Command): void {
     .action(async (options: { intent?: string; tenant?: string }, command: Command) => {
       const ctx = contextOf(command);
       const write = (events: AuditEventView[]) => {
-        if (events.length) process.stdout.write(events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+        if (events.length) process.stdout.write(events.map((e) => `${escapeJsonText(JSON.stringify(e))}\n`).join(''));
         return events.length;
       };
       let count = 0;

@@ -19,7 +19,7 @@ export function registerValidation(program: Command): void {
       if (options.sarif) {
         const sarif = await ctx.api.get<unknown>(`/intents/${intentId}/validation?format=sarif`);
         await writeFile(options.sarif, sarif.raw);
-        return out(ctx.json ? JSON.stringify({ path: options.sarif }) : `saved SARIF to ${options.sarif}`);
+        return out(ctx.json ? JSON.stringify({ path: options.sarif }) : `saved SARIF to ${safe(options.sarif)}`);
       }
       const response = await ctx.api.get<ValidationReportView>(`/intents/${intentId}/validation`);
       if (ctx.json) return out(response.raw);
@@ -34,14 +34,14 @@ const show = (score: number | null) => (score === null ? 'n/a' : String(score));
 export function renderValidationReport(report: ValidationReport, gate?: IntentView['gate']): string {
   const { scores } = report;
   const lines = [
-    `Verdict:     ${report.verdict.status}${report.verdict.reasons.length ? ` (${report.verdict.reasons.join('; ')})` : ''}`,
+    `Verdict:     ${safe(report.verdict.status)}${report.verdict.reasons.length ? ` (${report.verdict.reasons.map((r) => oneLine(r, 200)).join('; ')})` : ''}`,
     ...(gate ? [`Approval:    ${gate.state === 'open' ? 'waiting for a decision' : gateLine(gate)}`] : []),
     `Scores:      overall ${show(scores.overall)}, security ${show(scores.security)}, quality ${show(scores.quality)}, compliance ${show(scores.compliance)}`,
     '',
     'Compliance:',
     ...report.frameworks.map(
       (f) =>
-        `  ${f.framework.padEnd(9)} ${f.status.padEnd(13)} ${f.counts.pass} pass, ${f.counts.fail} fail, ` +
+        `  ${safe(f.framework).padEnd(9)} ${safe(f.status).padEnd(13)} ${f.counts.pass} pass, ${f.counts.fail} fail, ` +
         `${f.counts.notApplicable} not applicable, ${f.notCovered.length} controls not covered by the packs` +
         (f.claimed ? ' (claimed by the intent: its required controls were checked)' : ''),
     ),
@@ -56,7 +56,9 @@ export function renderValidationReport(report: ValidationReport, gate?: IntentVi
     lines.push(
       '',
       'Not assessed:',
-      ...notAssessed.map((c) => `  ${c.tool}: ${c.status}${c.reason ? ` (${c.reason})` : ''}`),
+      ...notAssessed.map(
+        (c) => `  ${safe(c.tool)}: ${safe(c.status)}${c.reason ? ` (${oneLine(c.reason, 200)})` : ''}`,
+      ),
     );
   }
   if (report.recommendations.length) {
@@ -67,7 +69,7 @@ export function renderValidationReport(report: ValidationReport, gate?: IntentVi
         .slice(0, 5)
         .map(
           (r) =>
-            `  ${r.priority}. [${r.severity}] ${r.title} (${r.occurrences}×${r.controls.length ? `; ${r.controls.join(', ')}` : ''})`,
+            `  ${r.priority}. [${safe(r.severity)}] ${oneLine(r.title, 200)} (${r.occurrences}×${r.controls.length ? `; ${safe(r.controls.join(', '))}` : ''})`,
         ),
     );
   }
@@ -87,22 +89,22 @@ export function renderRequirements(requirements: NonNullable<ValidationReport['r
     notVerifiable: requirements.filter((r) => r.status === 'not_verifiable').length,
   };
   const rows = requirements.map((r) => [
-    r.id,
+    safe(r.id),
     STATUS_TEXT[r.status],
-    r.kind,
+    safe(r.kind),
     requirementName(r),
     r.evidence[0] ? `${safe(r.evidence[0].path)}:${r.evidence[0].line}` : '-',
     r.tests.find((t) => t.status === 'passed')?.name ?? '-',
   ]);
   const body = table(
     ['ID', 'STATUS', 'KIND', 'WHAT', 'EVIDENCE', 'TEST THAT PASSED'],
-    rows.map((row) => [...row.slice(0, 5), oneLine(safe(row[5]!), 60)]),
+    rows.map((row) => [...row.slice(0, 5), oneLine(row[5]!, 60)]),
   );
   return [
     `Requirements: ${coverageLine({ counts, items: requirements, uncovered: [] })}`,
     ...body.split('\n').map((line) => `  ${line}`),
     ...requirements
       .filter((r) => r.status !== 'covered')
-      .map((r) => `  ${r.id} ${STATUS_TEXT[r.status]}: ${oneLine(safe(r.reason), 200)}`),
+      .map((r) => `  ${safe(r.id)} ${STATUS_TEXT[r.status]}: ${oneLine(r.reason, 200)}`),
   ];
 }

@@ -3,6 +3,7 @@ import { requireUuid } from '../arguments';
 import { contextOf, note, out } from '../context';
 import { formatTime, renderIntent } from '../format';
 import type { IntentView } from '../../contracts/views';
+import { guardOutput } from '../terminal-text';
 import { exitOnInterrupt, outcomeExitCode, pollUntilSettled, POLL_INTERVAL_MS, progressReporter } from '../poll';
 
 const CLEAR_SCREEN = '\x1b[H\x1b[2J';
@@ -32,6 +33,6 @@ function redraw(ctx: { color: boolean }): (intent: IntentView) => void {
     if (view === last) return;
     last = view;
     const footer = `\nwatching; last change at ${formatTime(new Date().toISOString())} (Ctrl-C to stop)`;
-    process.stdout.write(`${CLEAR_SCREEN}${view}\n${footer}\n`);
+    process.stdout.write(`${CLEAR_SCREEN}${guardOutput(view)}\n${footer}\n`);
   };
 }

@@ -93,6 +93,8 @@ export function greeterResponder(
   return (request: RecordedRequest): ScriptedReply => {
     const name = request.body.response_format?.json_schema?.name ?? '';
     if (name === 'plan') return json(greeterPlan(options.chain), options.usage);
+    // Layer 1's LLM review of the generated project: nothing to report.
+    if (name === 'code_review') return json({ findings: [] }, options.usage);
     const files = greeterFiles[name];
     return files ? json(files, options.usage) : { status: 400, error: { message: `unexpected schema ${name}` } };
   };

@@ -83,7 +83,7 @@ describe('scoring: the worked example of docs/validation.md', () => {
   const result = scoreValidation({
     static: staticReport([
       f('secrets/hardcoded-credential', 'secrets', 'security', 'high', 'src/config.ts', 3),
-      f('eslint/no-eval', 'eslint', 'security', 'high', 'src/run.ts', 10),
+      f('eslint/no-eval', 'eslint', 'security', 'high', 'src/run.ts', 10, { cwe: ['CWE-95'] }),
       f('semgrep/qlp-eval-injection', 'semgrep', 'security', 'high', 'src/run.ts', 10, { cwe: ['CWE-95'] }),
       f('dependencies/unknown-package', 'dependencies', 'security', 'medium', 'package.json', 5),
       f('TS2322', 'typescript', 'quality', 'medium', 'src/run.ts', 4),
@@ -216,14 +216,41 @@ describe('scoring rules', () => {
     expect(result.verdict).toEqual({ status: 'failed', reasons: ['security score 90 is below 95'] });
   });
 
-  it('merges security findings per file:line at the highest severity', () => {
+  it('merges one weakness seen by different detectors at one file:line, at the highest severity', () => {
     const merged = mergeSecurityFindings([
-      f('a', 'eslint', 'security', 'medium', 'x.ts', 1),
-      f('b', 'compliance', 'security', 'critical', 'x.ts', 1),
+      f('a', 'eslint', 'security', 'medium', 'x.ts', 1, { cwe: ['CWE-78'] }),
+      f('b', 'compliance', 'security', 'critical', 'x.ts', 1, { cwe: ['CWE-78', 'CWE-77'], controls: ['SOC2 CC6.1'] }),
       f('c', 'eslint', 'quality', 'low', 'x.ts', 1),
     ]);
     expect(merged.map((m) => m.ruleId)).toEqual(['b']);
     expect(recommend([])).toEqual([]);
+  });
+
+  it('counts distinct weaknesses at one place: different classes, or one rule at several places of a line', () => {
+    const merged = mergeSecurityFindings([
+      f('semgrep/sqli', 'semgrep', 'security', 'high', 'x.ts', 1, { cwe: ['CWE-89'] }),
+      f('semgrep/xss', 'semgrep', 'security', 'high', 'x.ts', 1, { cwe: ['CWE-79'] }),
+      f('semgrep/xss-taint', 'semgrep', 'security', 'high', 'x.ts', 1, { cwe: ['CWE-79'] }),
+      f('secrets/a', 'secrets', 'security', 'high', 'x.ts', 1, {
+        cwe: ['CWE-798'],
+        location: { path: 'x.ts', line: 1, column: 5 },
+      }),
+      f('secrets/a', 'secrets', 'security', 'high', 'x.ts', 1, {
+        cwe: ['CWE-798'],
+        location: { path: 'x.ts', line: 1, column: 40 },
+        message: 'a second secret',
+      }),
+      f('eslint/no-eval', 'eslint', 'security', 'high', 'x.ts', 1),
+      f('dataflow/code', 'dataflow', 'security', 'high', 'x.ts', 1),
+    ]);
+    expect(merged.map((m) => m.ruleId).sort()).toEqual([
+      'dataflow/code',
+      'eslint/no-eval',
+      'secrets/a',
+      'secrets/a',
+      'semgrep/sqli',
+      'semgrep/xss',
+    ]);
   });
 });
 
@@ -417,5 +444,54 @@ describe('scoring end to end (static review, compliance, scores)', () => {
     });
     expect(result.scores.quality).toBe(100);
     expect(result.verdict).toEqual({ status: 'passed', reasons: [] });
+  });
+});
+
+describe('scoring counts findings, not lines', () => {
+  // Five different weaknesses: eval of input, a shell command built from input, a hard-coded credential,
+  // MD5 for passwords and a pseudo-random token. Once on five lines, once on one line.
+  const statements = [
+    'eval(String(req.query.code));',
+    "exec('ls ' + req.query.dir);",
+    "const dbPassword = 'Xk9mQ2vL7pZ4';",
+    "const digest = createHash('md5').update(String(req.query.password)).digest('hex');",
+    'res.end(digest + dbPassword + Math.random().toString(36));',
+  ];
+  const source = (body: string) =>
+    [
+      "import { exec } from 'node:child_process';",
+      "import { createHash } from 'node:crypto';",
+      "import http from 'node:http';",
+      '',
+      'http',
+      '  .createServer((request, res) => {',
+      "    const req = { query: Object.fromEntries(new URL(request.url ?? '/', 'http://x').searchParams) };",
+      body,
+      '  })',
+      '  .listen(8080);',
+      '',
+    ].join('\n');
+
+  async function score(body: string) {
+    const project = projectFromFiles([{ path: 'src/server.ts', content: source(body) }]);
+    const staticLayer = await runStaticReview(project, { intentId: 'i' }, { semgrep: { executable: null } });
+    const compliance = await runCompliance(project, { intentId: 'i' });
+    return scoreValidation({ static: staticLayer, compliance, thresholds: DEFAULT_THRESHOLDS });
+  }
+
+  it('five weaknesses on one line cost at least what they cost on five lines, and fail the verdict both ways', async () => {
+    const spread = await score(statements.map((s) => `    ${s}`).join('\n'));
+    const packed = await score(`    ${statements.join(' ')}`);
+    const securityRules = (result: Awaited<ReturnType<typeof score>>) =>
+      result.findings
+        .filter((f) => f.category === 'security')
+        .map((f) => f.ruleId)
+        .sort();
+    expect(securityRules(packed)).toEqual(securityRules(spread));
+    expect(packed.scores.security!).toBeLessThanOrEqual(spread.scores.security!);
+    expect(packed.scores.overall!).toBeLessThanOrEqual(spread.scores.overall!);
+    expect(spread.verdict.status).toBe('failed');
+    expect(packed.verdict.status).toBe('failed');
+    expect(new Set(packed.findings.filter((f) => f.category === 'security').map((f) => f.location?.line)).size).toBe(1);
   });
 });

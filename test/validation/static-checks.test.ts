@@ -353,12 +353,15 @@ describe('static review', () => {
       { semgrep: { executable: null } },
     );
     expect(report.checks.map((c) => [c.tool, c.status])).toEqual([
+      ['content', 'passed'],
+      ['suppressions', 'passed'],
       ['typescript', 'passed'],
       ['eslint', 'passed'],
       ['secrets', 'passed'],
       ['semgrep', 'not_assessed'],
       ['dataflow', 'passed'],
       ['dependencies', 'passed'],
+      ['artifacts', 'passed'],
       ['llm', 'skipped'],
     ]);
     expect(report.findings).toEqual([]);

@@ -19,7 +19,8 @@ export const defaultDependencyPolicy: DependencyPolicy = DependencyPolicy.parse(
 
 const BUILTINS = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
 const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'] as const;
-const IMPORT = /(?:\bimport\s[^'"]*?from\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["']([^"'\s]+)["']/g;
+// Linear time: anchored on `from`, `import` or `require` right before the string (no lazy scan to a distant `from`).
+const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["']([^"'\s]+)["']/g;
 
 const PackageJson = z.object(
   Object.fromEntries(DEPENDENCY_FIELDS.map((field) => [field, z.record(z.string(), z.string()).optional()])),

@@ -128,15 +128,27 @@ const CONFIG: Linter.Config[] = [
       parserOptions: { ecmaFeatures: { jsx: true } },
     },
     plugins: { security },
+    // Generated code may not configure or switch off its own lint: inline comments are ignored (and reported by suppressions.ts).
     linterOptions: { noInlineConfig: true, reportUnusedDisableDirectives: 'off' },
-    rules: Object.fromEntries(Object.keys(ESLINT_RULES).map((rule) => [rule, 'error'])),
+    rules: {
+      ...Object.fromEntries(Object.keys(ESLINT_RULES).map((rule) => [rule, 'error'])),
+      // `x == null` (null or undefined) is a common, deliberate idiom, not a defect.
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+    },
   },
 ];
 
 /** Lints every JavaScript/TypeScript file in memory; inline `eslint-disable` comments are ignored (generated code is untrusted). */
-export function lintProject(project: Project): { filesLinted: number; findings: Finding[]; parseErrors: number } {
+export function lintProject(project: Project): {
+  filesLinted: number;
+  findings: Finding[];
+  parseErrors: number;
+  /** Files ESLint could not parse: not assessed by it. */
+  unparsed: { path: string; reason: string }[];
+} {
   const linter = new Linter({ configType: 'flat', cwd: '/' });
   const findings: Finding[] = [];
+  const unparsed: { path: string; reason: string }[] = [];
   let filesLinted = 0;
   let parseErrors = 0;
   for (const file of scannableFiles(project).filter((f) => isCodeFile(f.path))) {
@@ -148,6 +160,7 @@ export function lintProject(project: Project): { filesLinted: number; findings: 
         if (!message.fatal) continue;
         // A parse error: the file could not be analysed, which is a quality finding in itself.
         parseErrors++;
+        unparsed.push({ path: file.path, reason: `ESLint could not parse it: ${message.message}` });
         findings.push(
           finding({
             ruleId: 'eslint/parse-error',
@@ -175,5 +188,5 @@ export function lintProject(project: Project): { filesLinted: number; findings: 
       );
     }
   }
-  return { filesLinted, findings, parseErrors };
+  return { filesLinted, findings, parseErrors, unparsed };
 }

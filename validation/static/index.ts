@@ -1,14 +1,17 @@
 import ts from 'typescript';
-import type { CheckResult, Finding, StaticReport, ToolId } from '../../contracts/validation';
+import type { CheckResult, Finding, NotAssessedFile, StaticReport, ToolId } from '../../contracts/validation';
+import { artifactCheck } from '../artifacts';
 import { sortFindings } from '../findings';
 import type { Project } from '../project';
 import { finding } from '../findings';
 import { analyseDataflow } from './dataflow';
 import { checkDependencies, declaredPackages, packageName, type DependencyPolicy } from './dependencies';
 import { lintProject } from './eslint';
-import { runLlmReview, type LlmReviewer } from './llm-review';
+import { llmReviewCheck, type LlmReviewer } from './llm-review';
 import { secretlintVersion } from './secretlint-runner';
 import { scanSecrets } from './secrets';
+import { contentFindings, unassessedFiles } from './content';
+import { suppressionFindings } from './suppressions';
 import { runSemgrep, type SemgrepOptions } from './semgrep';
 import { DEPENDENCY_TYPES_NOTE, isPackageSpecifier, typeCheck, type TypeCheckResult } from './typescript';
 
@@ -84,9 +87,14 @@ async function runCheck(
   };
 }
 
-async function semgrepOutcome(project: Project, options: SemgrepOptions | undefined): Promise<CheckOutcome> {
+async function semgrepOutcome(
+  project: Project,
+  options: SemgrepOptions | undefined,
+  notAssessedFiles: NotAssessedFile[],
+): Promise<CheckOutcome> {
   const run = await runSemgrep(project, options);
   if (run.status === 'not_assessed') return run;
+  notAssessedFiles.push(...run.unassessed.map((file) => ({ ...file, tool: 'semgrep' as const })));
   const note = run.errors.length ? `semgrep reported ${run.errors.length} error(s): ${run.errors[0]}` : undefined;
   return { findings: run.findings, version: run.version, note };
 }
@@ -100,22 +108,22 @@ export async function withSemgrep(
   project: Project,
   options: SemgrepOptions | undefined,
 ): Promise<StaticReport> {
-  const semgrep = await runCheck('semgrep', () => semgrepOutcome(project, options));
+  const notAssessedFiles = [...(report.notAssessedFiles ?? [])];
+  const semgrep = await runCheck('semgrep', () => semgrepOutcome(project, options, notAssessedFiles));
   const at = report.checks.findIndex((check) => check.tool === 'dataflow' || check.tool === 'dependencies');
   const checks = [...report.checks];
   checks.splice(at < 0 ? checks.length : at, 0, semgrep.check); // where the full review puts it
-  return { ...report, checks, findings: sortFindings([...report.findings, ...semgrep.findings]) };
+  return {
+    ...report,
+    checks,
+    findings: sortFindings([...report.findings, ...semgrep.findings]),
+    ...(notAssessedFiles.length > 0 && { notAssessedFiles }),
+  };
 }
 
-async function llmOutcome(project: Project, reviewer: LlmReviewer | undefined): Promise<CheckOutcome> {
-  const review = await runLlmReview(project, reviewer);
-  if (review.status !== 'completed') return review;
-  const notes = [
-    review.dropped && `${review.dropped} finding(s) about non-existent files or lines dropped`,
-    review.truncated && 'large files not sent',
-  ];
-  return { findings: review.findings, version: review.reviewer, note: notes.filter(Boolean).join('; ') || undefined };
-}
+// `existing`: the static checks' findings, against which the review's duplicates are merged.
+const llmOutcome = (project: Project, reviewer: LlmReviewer | undefined, existing: Finding[]): Promise<CheckOutcome> =>
+  llmReviewCheck(project, reviewer, existing);
 
 /**
  * Adds the LLM review to a report made without it (the code checks ran in a thread, where the LLM
@@ -126,7 +134,7 @@ export async function withLlmReview(
   project: Project,
   reviewer: LlmReviewer,
 ): Promise<StaticReport> {
-  const llm = await runCheck('llm', () => llmOutcome(project, reviewer));
+  const llm = await runCheck('llm', () => llmOutcome(project, reviewer, report.findings));
   return {
     ...report,
     checks: report.checks.map((check) => (check.tool === 'llm' ? llm.check : check)),
@@ -142,6 +150,8 @@ export async function runStaticReview(
 ): Promise<StaticReport> {
   const checks: CheckResult[] = [];
   const findings: Finding[] = [];
+  // Shipped files no check could judge: the report lists them and they prevent `passed`.
+  const notAssessedFiles: NotAssessedFile[] = [];
 
   async function check(tool: ToolId, run: () => CheckOutcome | Promise<CheckOutcome>): Promise<void> {
     options.onProgress?.(tool);
@@ -150,19 +160,26 @@ export async function runStaticReview(
     findings.push(...result.findings);
   }
 
+  // What ships but is not text (binary types, oversized), and what the content policy forbids.
+  notAssessedFiles.push(...unassessedFiles(project));
+  await check('content', () => ({ findings: contentFindings(project) }));
+  await check('suppressions', () => ({ findings: suppressionFindings(project) }));
   await check('typescript', () => {
     const result = options.typecheck ?? typeCheck(project, { nodeTypes: true });
     if (result.filesChecked === 0) return { status: 'not_assessed', reason: 'no TypeScript files to type-check' };
+    notAssessedFiles.push(...(result.unparsed ?? []).map((file) => ({ ...file, tool: 'typescript' as const })));
     return { findings: withDeclaredModules(result.findings, declaredPackages(project)), version: ts.version };
   });
   await check('eslint', () => {
     const result = lintProject(project);
     if (result.filesLinted === 0)
       return { status: 'not_assessed', reason: 'no JavaScript or TypeScript files to lint' };
+    notAssessedFiles.push(...result.unparsed.map((file) => ({ ...file, tool: 'eslint' as const })));
     return { findings: result.findings };
   });
   await check('secrets', async () => {
     const scan = await scanSecrets(project);
+    notAssessedFiles.push(...scan.unassessed.map((file) => ({ ...file, tool: 'secrets' as const })));
     // Our own detectors ran either way; the report says which part did not.
     const note = scan.secretlint.ran
       ? undefined
@@ -170,7 +187,7 @@ export async function runStaticReview(
     return { findings: scan.findings, version: `secretlint ${secretlintVersion()} + qlp detectors`, note };
   });
   const { semgrep } = options;
-  if (semgrep !== 'separately') await check('semgrep', () => semgrepOutcome(project, semgrep));
+  if (semgrep !== 'separately') await check('semgrep', () => semgrepOutcome(project, semgrep, notAssessedFiles));
   await check('dataflow', () => {
     const result = analyseDataflow(project);
     if (result.filesAnalysed === 0)
@@ -178,7 +195,8 @@ export async function runStaticReview(
     return { findings: result.findings };
   });
   await check('dependencies', () => ({ findings: checkDependencies(project, options.dependencyPolicy) }));
-  await check('llm', () => llmOutcome(project, options.llmReviewer));
+  await check('artifacts', () => artifactCheck(project, notAssessedFiles));
+  await check('llm', () => llmOutcome(project, options.llmReviewer, findings));
 
   return {
     schemaVersion: 1,
@@ -188,5 +206,6 @@ export async function runStaticReview(
     filesReviewed: project.files.length,
     checks,
     findings: sortFindings(findings),
+    ...(notAssessedFiles.length > 0 && { notAssessedFiles }),
   };
 }

@@ -1,7 +1,15 @@
 import ts from 'typescript';
 import type { Finding, Severity } from '../../contracts/validation';
 import { finding } from '../findings';
-import { isCodeFile, positionAt, scannableFiles, type Project, type ProjectFile } from '../project';
+import {
+  isCodeFile,
+  MAX_SCANNED_LINE,
+  matchPieces,
+  positionAt,
+  scannableFiles,
+  type Project,
+  type ProjectFile,
+} from '../project';
 import { scriptKind } from './dataflow/program';
 import { entropy, maskSecret } from '../redact';
 import { runSecretlint } from './secretlint-runner';
@@ -35,8 +43,11 @@ const KEY_QUALIFIERS = new Set([
 const PLACEHOLDER =
   /^(x+|\*+|\.+|-+|changeme|change[-_]?me|example|dummy|sample|test|testing|password|secret|token|todo|tbd|placeholder|none|null|undefined|redacted|empty|string|value|foo|bar|admin)$|your[-_ ]|<[^>]*>|\$\{|\{\{|example|placeholder|xxxx|\*\*\*|replace[-_ ]?me|process\.env/i;
 
+// Linear time: a name starts only where no word character precedes it, has at most five hyphenated parts of
+// at most 64 characters, unquoted values stop at `=`/`:` (so `a=a=a…` costs O(1) per position; base64 padding
+// is allowed at the end), and the values are matched atomically (`(?=(…))\2`), so no position is retried against a long run.
 const ASSIGNMENT =
-  /([A-Za-z_$][\w$-]*)["']?\s*(?::|=|:=|=>)\s*(?:["'`]([^"'`\r\n]{4,256})["'`]|([^\s"'`#;,]{6,256})(?=\s*(?:$|#)))/gm;
+  /(?<![\w$])((?:[A-Za-z_$][\w$]{0,63}-){0,4}[A-Za-z_$][\w$]{0,63})["']?[ \t]*(?::|=|:=|=>)[ \t]*(?:["'`](?=([^"'`\r\n]{4,256}))\2["'`]|(?=([^\s"'`#;,=:]{6,256}={0,2}))\3(?=[ \t]*(?:$|#)))/gm;
 const PRIVATE_KEY = /-----BEGIN ((RSA|EC|DSA|OPENSSH|PGP|ENCRYPTED) )?PRIVATE KEY( BLOCK)?-----/g;
 const STRING_LITERAL = /["'`]([A-Za-z0-9+/=_-]{32,200})["'`]/g;
 
@@ -247,11 +258,19 @@ const KEY_PROPERTIES =
   /^(secret|secretOrKey|secretOrPrivateKey|secretOrPublicKey|jwtSecret|signingKey|sessionSecret|cookieSecret|keys)$/;
 
 /** Secrets in comparisons, basic-auth tables, auth headers and connection URIs; weak signing keys. */
-export function detectCodeSecrets(file: ProjectFile): Finding[] {
+export function detectCodeSecrets(file: ProjectFile): { finding: Finding; start: number; end: number }[] {
   if (!isCodeFile(file.path)) return [];
   const sf = ts.createSourceFile(file.path, file.content, ts.ScriptTarget.Latest, true, scriptKind(file.path));
-  const findings: Finding[] = [];
-  const at = (node: ts.Node) => node.getStart(sf);
+  const hits: { finding: Finding; start: number; end: number }[] = [];
+  // Each finding with the span of the code it is about, so other detectors do not report it again.
+  let current: ts.Node = sf;
+  const findings = {
+    push: (item: Finding) => hits.push({ finding: item, start: current.getStart(sf), end: current.end }),
+  };
+  const at = (node: ts.Node) => {
+    current = node;
+    return node.getStart(sf);
+  };
   const credential = (node: ts.Node, message: string) =>
     findings.push(lineFinding(file, at(node), 'secrets/hardcoded-credential', 'high', message));
   const weakKey = (node: ts.Node, use: string, key: KeyValue) => {
@@ -439,33 +458,75 @@ export function detectCodeSecrets(file: ProjectFile): Finding[] {
           new Set(key.value).size < 6);
       if (key && weak) weakKey(node, `\`${node.name.text}\``, key);
     }
-    node.forEachChild(visit);
   };
-  visit(sf);
-  return findings;
+  // An explicit stack, in source order: deeply nested generated code cannot overflow the call stack.
+  const pending: ts.Node[] = [sf];
+  while (pending.length) {
+    const node = pending.pop()!;
+    visit(node);
+    const children: ts.Node[] = [];
+    node.forEachChild((child) => {
+      children.push(child);
+    });
+    for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]!);
+  }
+  return hits;
 }
 
-/** Our own detectors: private key blocks, credentials assigned to secret-named variables, high-entropy literals. */
-export function detectSecrets(project: Project): Finding[] {
+/**
+ * Our own detectors: private key blocks, credentials assigned to secret-named variables, high-entropy
+ * literals. Each secret is reported once (the first detector to see its span wins: AST positions first, a
+ * weak signing key says more than "a high-entropy string"); different secrets on one line each count.
+ * Raw text is scanned line by line, long lines in windows (project.ts `matchPieces`).
+ */
+export function detectSecrets(project: Project, unassessed: { path: string; reason: string }[] = []): Finding[] {
   const findings: Finding[] = [];
   for (const file of scannableFiles(project)) {
     if (/(^|\/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml)$/.test(file.path)) continue;
-    const flagged = new Set<number>();
-    const add = (item: Finding) => {
-      if (flagged.has(item.location!.line)) return;
-      flagged.add(item.location!.line);
-      findings.push(item);
+    const spans = new ReportedSpans();
+    let reported = 0;
+    const add = (item: Finding, start: number, end: number) => {
+      if (reported < MAX_FINDINGS_PER_FILE && spans.claim(start, end)) {
+        findings.push(item);
+        reported++;
+      }
     };
-    // AST positions first: a weak signing key says more than "a high-entropy string" on the same line.
-    for (const item of detectCodeSecrets(file)) add(item);
-    for (const match of file.content.matchAll(PRIVATE_KEY)) {
-      add(lineFinding(file, match.index, 'secrets/private-key', 'critical', 'Private key embedded in the project'));
+    const full = () => reported >= MAX_FINDINGS_PER_FILE;
+    if (hasLongLine(file.content)) {
+      // Minified or crafted: parsing it costs seconds. The pattern detectors below read it in windows.
+      if (isCodeFile(file.path))
+        unassessed.push({
+          path: file.path,
+          reason: `a line longer than ${MAX_SCANNED_LINE} characters: the code-aware secret detectors skip it (pattern detectors scanned it)`,
+        });
+    } else {
+      try {
+        for (const hit of detectCodeSecrets(file)) add(hit.finding, hit.start, hit.end);
+      } catch (error) {
+        // Too deep or too odd for the parser: the pattern detectors below still run, and the file is listed.
+        unassessed.push({
+          path: file.path,
+          reason: `secret detection could not parse it (${error instanceof Error ? error.message : String(error)}); pattern detectors only`,
+        });
+      }
     }
-    for (const match of file.content.matchAll(ASSIGNMENT)) {
+    for (const match of matchPieces(file.content, PRIVATE_KEY)) {
+      if (full()) break;
+      const item = lineFinding(
+        file,
+        match.index,
+        'secrets/private-key',
+        'critical',
+        'Private key embedded in the project',
+      );
+      add(item, match.index, match.index + match[0].length);
+    }
+    for (const match of matchPieces(file.content, ASSIGNMENT)) {
+      if (full()) break;
       const name = match[1]!;
       const value = match[2] ?? match[3]!;
       if (!isSecretName(name) || !looksLikeCredential(name, value, { code: isCodeFile(file.path) })) continue;
-      const offset = match.index + match[0].indexOf(value);
+      const offset = match.index + match[0].lastIndexOf(value);
       add(
         lineFinding(
           file,
@@ -474,9 +535,12 @@ export function detectSecrets(project: Project): Finding[] {
           'high',
           `Hardcoded credential in \`${name}\` (${maskSecret(value)})`,
         ),
+        offset,
+        offset + value.length,
       );
     }
-    for (const match of file.content.matchAll(STRING_LITERAL)) {
+    for (const match of matchPieces(file.content, STRING_LITERAL)) {
+      if (full()) break;
       const value = match[1]!;
       if (!isHighEntropyToken(value)) continue;
       const before = file.content.slice(Math.max(0, match.index - 60), match.index);
@@ -493,11 +557,53 @@ export function detectSecrets(project: Project): Finding[] {
           'medium',
           `High-entropy string that may be a secret (${maskSecret(value)})`,
         ),
+        match.index + 1,
+        match.index + 1 + value.length,
       );
     }
+    if (full())
+      unassessed.push({
+        path: file.path,
+        reason: `${MAX_FINDINGS_PER_FILE} possible secrets reported; the rest of the file was not scanned`,
+      });
   }
   return findings;
 }
+
+// A file with this many is failing anyway: further findings cost time and report space, not information.
+const MAX_FINDINGS_PER_FILE = 500;
+
+/** Character spans already reported in one file, sorted: a secret two detectors see is reported once. */
+class ReportedSpans {
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+
+  /** Records the span unless it overlaps one already reported; true when it was new. */
+  claim(start: number, end: number): boolean {
+    let low = 0;
+    let high = this.starts.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (this.starts[mid]! < start) low = mid + 1;
+      else high = mid;
+    }
+    // Spans come from different detectors and may nest: check both neighbours and any long span before.
+    for (let i = low - 1; i >= 0 && i >= low - 8; i--) if (this.ends[i]! > start) return false;
+    if (low < this.starts.length && this.starts[low]! < end) return false;
+    this.starts.splice(low, 0, start);
+    this.ends.splice(low, 0, end);
+    return true;
+  }
+}
+
+const hasLongLine = (text: string) => {
+  let start = 0;
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) {
+    if (at - start > MAX_SCANNED_LINE) return true;
+    start = at + 1;
+  }
+  return text.length - start > MAX_SCANNED_LINE;
+};
 
 /** Random-looking tokens: mixed letters and digits, no long dictionary-like runs, entropy of random base64/hex. */
 export function isHighEntropyToken(value: string): boolean {
@@ -514,6 +620,8 @@ export function isHighEntropyToken(value: string): boolean {
 
 export interface SecretScan {
   findings: Finding[];
+  /** Files the AST detectors could not parse (the pattern detectors still read them). */
+  unassessed: { path: string; reason: string }[];
   /** secretlint's status; our own detectors always run. */
   secretlint: { ran: true } | { ran: false; reason: string };
 }
@@ -542,10 +650,12 @@ export async function scanSecrets(project: Project): Promise<SecretScan> {
   } catch (error) {
     secretlint = { ran: false, reason: error instanceof Error ? error.message : String(error) };
   }
+  // secretlint's hit and ours on one line are the same secret seen by two detectors: its (more specific) one stays.
   const seen = new Set(findings.map((f) => `${f.location!.path}:${f.location!.line}`));
-  for (const own of detectSecrets(project)) {
+  const unassessed: SecretScan['unassessed'] = [];
+  for (const own of detectSecrets(project, unassessed)) {
     const key = `${own.location!.path}:${own.location!.line}`;
     if (!seen.has(key)) findings.push(own);
   }
-  return { findings, secretlint };
+  return { findings, unassessed, secretlint };
 }

@@ -3,6 +3,7 @@ import ts from 'typescript';
 import type { Finding } from '../../contracts/validation';
 import { finding } from '../findings';
 import { isCodeFile, isTypeScriptFile, type Project } from '../project';
+import { withoutTypeScriptSuppressions } from './suppressions';
 
 // Strict settings a reviewer would expect of generated code; no ambient types are trusted.
 export const COMPILER_OPTIONS: ts.CompilerOptions = {
@@ -44,11 +45,16 @@ export interface TypeCheckResult {
    * (TS2307/TS7016 on a package, TS7006/TS7031 on a parameter whose type would come from one) are `info`.
    */
   findings: Finding[];
+  /** Files the compiler could not parse: their analysis is incomplete, so they are not assessed. */
+  unparsed?: { path: string; reason: string }[];
 }
 
 /** Type-checks the project's TypeScript files in memory with the compiler API (default: no ambient types at all). */
 export function typeCheck(project: Project, options: { nodeTypes?: boolean } = {}): TypeCheckResult {
-  const sources = new Map(project.files.map((file) => [`${ROOT}/${file.path}`, file.content]));
+  // Generated code may not switch the checker off: @ts-nocheck, @ts-ignore and @ts-expect-error are neutralised.
+  const sources = new Map(
+    project.files.map((file) => [`${ROOT}/${file.path}`, withoutTypeScriptSuppressions(file.content)]),
+  );
   const typescript = project.files.filter((file) => isTypeScriptFile(file.path)).map((file) => `${ROOT}/${file.path}`);
   if (typescript.length === 0) return { filesChecked: 0, diagnostics: [], findings: [] };
   const javascript = project.files
@@ -66,8 +72,16 @@ export function typeCheck(project: Project, options: { nodeTypes?: boolean } = {
   );
   const diagnostics = ts.getPreEmitDiagnostics(program);
   const gaps = dependencyTypeGaps(program, diagnostics);
+  const unparsed = [...typescript, ...javascript].flatMap((fileName) => {
+    const sourceFile = program.getSourceFile(fileName);
+    const syntax = sourceFile ? program.getSyntacticDiagnostics(sourceFile) : [];
+    return syntax.length
+      ? [{ path: projectPath(fileName), reason: `syntax error: ${formatDiagnostic(syntax[0]!)}` }]
+      : [];
+  });
   return {
     filesChecked: typescript.length,
+    ...(unparsed.length > 0 && { unparsed }),
     diagnostics: diagnostics.map(formatDiagnostic),
     findings: diagnostics.map((diagnostic) => {
       const item = toFinding(diagnostic);

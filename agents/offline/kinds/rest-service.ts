@@ -44,7 +44,9 @@ ${options.join('\n')}
 export function createApp(store: ${n.store}${encrypted(spec) ? '' : ` = new ${n.store}()`}${options.length ? ', options: AppOptions = {}' : ''}): Server {
 ${auth ? '  const tokens = options.tokens ?? new Map<string, string>();\n' : ''}${audit ? '  const audit = options.audit ?? new AuditLog();\n' : ''}  return createServer((req, res) => {
     handle(store, req, res${auth ? ', tokens' : ''}${audit ? ', audit' : ''}).catch((error: unknown) => {
-      send(res, 500, { error: 'internal error', detail: error instanceof Error ? error.message : String(error) });
+      // The cause stays on the server: an error's message can disclose internals (CWE-209).
+      console.error('request failed', error);
+      send(res, 500, { error: 'internal error' });
     });
   });
 }

@@ -25,7 +25,7 @@ const LOGGER_RECEIVER =
   /^(console|log|logger|\w*logger|\w*Logger|pino|winston|bunyan|signale|fastify\.log|req\.log|request\.log|this\.log|this\.logger|app\.log|server\.log)$/i;
 // Wrapping a value in one of these makes it safe to log.
 const PROTECTED =
-  /mask|redact|hash|anonymi[sz]e|pseudonymi[sz]e|truncate|obfuscate|scrub|sanitize|sanitise|last4|lastFour/i;
+  /mask|redact|hash|anonymi[sz]e|pseudonymi[sz]e|truncate|obfuscate|scrub|sanitize|sanitise|last4|lastFour|sha\d|hmac|digest|encrypt|fingerprint|tokeni[sz]e/i;
 const WHOLE_REQUEST = /^(req|request|ctx\.request)\.(body|headers|cookies|query)$/;
 
 function isLogCall(call: ts.CallExpression): boolean {
@@ -38,8 +38,17 @@ function isLogCall(call: ts.CallExpression): boolean {
 function loggedNames(arg: ts.Expression): string[] {
   const names: string[] = [];
   const visit = (node: ts.Node) => {
+    // `!!password`, `typeof token`, `a === b`, the condition of `x ? 'set' : 'unset'`: facts about a value, not the value.
+    if (ts.isPrefixUnaryExpression(node) && node.operator === ts.SyntaxKind.ExclamationToken) return;
+    if (ts.isTypeOfExpression(node)) return;
+    if (ts.isBinaryExpression(node) && /^(===?|!==?|<=?|>=?)$/.test(node.operatorToken.getText())) return;
+    if (ts.isConditionalExpression(node)) {
+      visit(node.whenTrue);
+      visit(node.whenFalse);
+      return;
+    }
     if (ts.isCallExpression(node)) {
-      if (PROTECTED.test(calleeName(node))) return;
+      if (PROTECTED.test(calleeName(node)) || calleeName(node) === 'Boolean') return;
       node.arguments.forEach(visit);
       return;
     }
@@ -56,14 +65,38 @@ function loggedNames(arg: ts.Expression): string[] {
       visit(node.initializer);
       return;
     }
+    // { ...req.headers, authorization: '[redacted]' }: the sensitive keys are overwritten with literals.
+    if (ts.isSpreadAssignment(node) && ts.isObjectLiteralExpression(node.parent)) {
+      const overwritten = node.parent.properties.some(
+        (other) =>
+          ts.isPropertyAssignment(other) &&
+          other.pos > node.pos &&
+          PERSONAL.test(normalise(propertyName(other.name) ?? '')) &&
+          !ts.isIdentifier(other.initializer),
+      );
+      if (overwritten) return;
+    }
     node.forEachChild(visit);
   };
   visit(arg);
   return names;
 }
 
-const personalDataIn = (arg: ts.Expression) =>
-  loggedNames(arg).find((name) => WHOLE_REQUEST.test(name) || PERSONAL.test(normalise(name)));
+const personalDataIn = (arg: ts.Expression, redacted: Set<string>) =>
+  loggedNames(arg).find(
+    (name) => (WHOLE_REQUEST.test(name) || PERSONAL.test(normalise(name))) && !redacted.has(normalise(name)),
+  );
+
+/** Fields a logger is configured to redact (pino `redact: ['password', 'req.headers.authorization']`). */
+function redactedFields(unit: SourceUnit): Set<string> {
+  const fields = new Set<string>();
+  for (const node of nodesOf(unit, ts.isPropertyAssignment)) {
+    if (propertyName(node.name) !== 'redact') continue;
+    for (const match of node.initializer.getText(unit.sf).matchAll(/['"`]([\w.*[\]"'-]+)['"`]/g))
+      fields.add(normalise(match[1]!.split('.').at(-1)!.replace(/[^\w]/g, '')));
+  }
+  return fields;
+}
 
 export const piiInLogs: ComplianceCheck = {
   id: 'pii-in-logs',
@@ -75,11 +108,12 @@ export const piiInLogs: ComplianceCheck = {
     const hits: Hit[] = [];
     let applicable = false;
     for (const unit of ctx.sources) {
+      const redacted = redactedFields(unit);
       for (const call of calls(unit)) {
         if (!isLogCall(call)) continue;
         applicable = true;
         for (const arg of call.arguments) {
-          const leaked = personalDataIn(arg);
+          const leaked = personalDataIn(arg, redacted);
           if (leaked) {
             hits.push(hitAt(unit, call, `log statement writes "${leaked}"`));
             break;

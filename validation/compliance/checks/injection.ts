@@ -26,6 +26,9 @@ const DB_RECEIVER =
 const SANITISER =
   /^(escape|escapeId|escapeLiteral|escapeIdentifier|quote|quoteIdent|format|Number|parseInt|parseFloat|sqlstring\.escape|mysql\.escape|pgFormat|ident|literal)$/;
 
+// Built by the code, not taken from input: `ids.map((_, i) => `$${i + 1}`)` placeholders, an allow-listed choice.
+const CODE_BUILT = /=>\s*(`\$\$\{|['"`]\?['"`])|\.fill\(\s*['"`]\?|^[^?]*\.(includes|has)\([^?]*\?/;
+
 function isSanitised(part: ts.Expression, unit?: SourceUnit): boolean {
   if (ts.isNumericLiteral(part)) return true;
   // A constant bound to a literal (`const LIMIT = 50`) is not input.
@@ -33,10 +36,22 @@ function isSanitised(part: ts.Expression, unit?: SourceUnit): boolean {
     const init = initializerOf(unit, part.text, part);
     return (
       init !== undefined &&
-      (ts.isNumericLiteral(init) || ts.isStringLiteral(init) || ts.isNoSubstitutionTemplateLiteral(init))
+      (ts.isNumericLiteral(init) ||
+        ts.isStringLiteral(init) ||
+        ts.isNoSubstitutionTemplateLiteral(init) ||
+        CODE_BUILT.test(init.getText(unit.sf)) ||
+        (ts.isConditionalExpression(init) && [init.whenTrue, init.whenFalse].every((v) => ts.isStringLiteralLike(v))) ||
+        (ts.isCallExpression(init) && isSanitised(init, unit)))
     );
   }
-  if (ts.isCallExpression(part)) return SANITISER.test(lastPart(calleeName(part)));
+  if (ts.isCallExpression(part)) {
+    // cols.join(', ') over an array of literals: column names written in the code.
+    const receiver = ts.isPropertyAccessExpression(part.expression) ? part.expression.expression : undefined;
+    const list = receiver && unit && ts.isIdentifier(receiver) ? initializerOf(unit, receiver.text, part) : undefined;
+    if (lastPart(calleeName(part)) === 'join' && list && ts.isArrayLiteralExpression(list))
+      return list.elements.every((element) => ts.isStringLiteralLike(element));
+    return SANITISER.test(lastPart(calleeName(part)));
+  }
   return false;
 }
 
@@ -100,14 +115,25 @@ const SPAWN_CALLS = /^(spawn|spawnSync|execFile|execFileSync|execa|execaSync|exe
 const CHILD_PROCESS = /^(node:)?child_process$|^(execa|shelljs|cross-spawn)$/;
 const PROCESS_RECEIVER = /child_?process|^cp$|childProcess|^proc$|shell|shelljs/i;
 
-/** True for anything but a literal or a variable bound to a literal. */
+const SHELL_QUOTE = /^(quote|shellEscape|shellescape|escapeShellArg|shellQuote|Number|parseInt)$/;
+
+/** True for anything but a literal, a variable bound to a literal, or parts quoted for the shell or tested by a pattern first. */
 function isDynamicCommand(unit: SourceUnit, arg: ts.Expression): boolean {
   if (ts.isStringLiteral(arg) || ts.isNoSubstitutionTemplateLiteral(arg)) return false;
   if (ts.isIdentifier(arg)) {
     const init = initializerOf(unit, arg.text, arg);
     return init === undefined || isDynamicCommand(unit, init);
   }
-  return dynamicParts(arg).length > 0;
+  // Code before the command in its block: `if (!/^[\w.-]+$/.test(branch)) return …` refuses all but an allow-list.
+  const block = ts.findAncestor(arg, ts.isBlock);
+  const before = block ? unit.sf.text.slice(block.getStart(unit.sf), arg.getStart(unit.sf)) : '';
+  const checked = (part: ts.Expression) =>
+    (ts.isCallExpression(part) && SHELL_QUOTE.test(lastPart(calleeName(part)))) ||
+    (ts.isIdentifier(part) &&
+      new RegExp(
+        `!\\s*/.*/\\w*\\.test\\(\\s*${part.text.replace(/\$/g, '\\$')}\\s*\\)\\s*\\)\\s*\\{?\\s*(return|throw)\\b`,
+      ).test(before));
+  return dynamicParts(arg).some((part) => !checked(part));
 }
 
 export const commandInjection: ComplianceCheck = {

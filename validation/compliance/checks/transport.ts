@@ -5,6 +5,7 @@ import {
   calls,
   expressionName,
   hitAt,
+  initializerOf,
   isFalse,
   isTrue,
   lastPart,
@@ -226,6 +227,12 @@ export const insecureCookie: ComplianceCheck = {
           options = cookie && ts.isObjectLiteralExpression(cookie) ? cookie : undefined;
         }
         const cookieName = isCookieCall ? (stringValue(call.arguments[0]) ?? '') : 'session';
+        // Options held in a variable (`res.cookie('sid', id, COOKIE_OPTIONS)`): its object literal, or not judged.
+        if (!options && isCookieCall && optionsArg && ts.isIdentifier(optionsArg)) {
+          const init = initializerOf(unit, optionsArg.text, call);
+          if (!init || !ts.isObjectLiteralExpression(init)) continue;
+          options = init;
+        }
         if (!options) {
           if (isCookieCall && AUTH_COOKIE.test(cookieName))
             hits.push(hitAt(unit, call, `cookie "${cookieName}" set without Secure and HttpOnly`));
@@ -233,7 +240,8 @@ export const insecureCookie: ComplianceCheck = {
         }
         if (isFalse(property(options, 'secure')))
           hits.push(hitAt(unit, options, `cookie "${cookieName}" is sent over plain HTTP (secure: false)`));
-        if (isFalse(property(options, 'httpOnly')))
+        // A double-submit CSRF cookie must be readable by the page's script.
+        if (isFalse(property(options, 'httpOnly')) && !/csrf|xsrf/i.test(cookieName))
           hits.push(hitAt(unit, options, `cookie "${cookieName}" is readable by scripts (httpOnly: false)`));
       }
     }

@@ -179,7 +179,11 @@ export function findSinks(engine: TaintEngine, unit: Unit): TaintHit[] {
       if (/^(execaCommand|execaCommandSync)$/.test(effective)) check('command', node, first, name);
 
       // SQL built from input (a string, not a parameter list).
-      if (ts.isPropertyAccessExpression(callee) && QUERY_METHOD.test(method)) {
+      if (
+        ts.isPropertyAccessExpression(callee) &&
+        QUERY_METHOD.test(method) &&
+        !isPrepared(engine, callee.expression)
+      ) {
         const receiver = name.slice(0, -method.length - 1);
         if (DB_RECEIVER.test(receiver) || method.startsWith('$') || method.endsWith('Raw') || method === 'unsafe')
           check('sql', node, first, name, (t) => t.shape === 'scalar');
@@ -357,8 +361,19 @@ function isSanitisedMarkup(engine: TaintEngine, node: ts.Expression, depth = 0):
   return false;
 }
 
+/** A prepared statement (`db.prepare(sql)`, directly or through a variable): its get/all/run take parameters, not SQL. */
+function isPrepared(engine: TaintEngine, receiver: ts.Expression): boolean {
+  const expression = strip(receiver);
+  const value = ts.isIdentifier(expression) ? engine.initializerOf(expression) : expression;
+  return (
+    value !== undefined &&
+    ts.isCallExpression(strip(value)) &&
+    /\.prepare$/.test(calleeText((strip(value) as ts.CallExpression).expression))
+  );
+}
+
 /** `res`, `response`, a handler's second parameter, or a chain on one (`res.status(302)`). */
-function isResponse(engine: TaintEngine, receiver: ts.Expression): boolean {
+export function isResponse(engine: TaintEngine, receiver: ts.Expression): boolean {
   let current = strip(receiver);
   while (ts.isCallExpression(current) || ts.isPropertyAccessExpression(current)) {
     if (ts.isPropertyAccessExpression(current) && ts.isIdentifier(current.expression)) {

@@ -37,6 +37,10 @@ export const TAINT_CLASSES = [
   'command',
   'sql',
   'proto',
+  'log',
+  'regex',
+  'mass',
+  'deser',
 ] as const;
 export type TaintClass = (typeof TAINT_CLASSES)[number];
 const BIT = Object.fromEntries(TAINT_CLASSES.map((name, index) => [name, 1 << index])) as Record<TaintClass, number>;
@@ -178,6 +182,36 @@ const NEST_REQUEST = new Set(['Req', 'Request']);
 const REQUEST_TYPE =
   /\b(Request|IncomingMessage|FastifyRequest|NextRequest|NextApiRequest|HttpRequest|APIGatewayProxyEvent\w*)\b/;
 
+/** The origin text of archive-entry names: findings from it are zip slip. */
+export const ARCHIVE_ORIGIN = 'the name of an archive entry';
+
+/**
+ * The parameter holding an archive entry: `.on('entry', (entry) => …)` (unzipper, yauzl, tar, tar-stream),
+ * `onentry(entry)` / `onentry: (entry) => …` (tar), `zip.forEach((relativePath, file) => …)` (jszip).
+ */
+function archiveEntryParameter(node: ts.Node): ts.ParameterDeclaration | undefined {
+  if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression)) {
+    const method = node.expression.name.text;
+    const [first, second] = node.arguments;
+    if (/^(on|once)$/.test(method) && literal(first) === 'entry' && second && isFunctionLike(second))
+      return second.parameters[0];
+    const receiver = calleeText(node.expression.expression);
+    if (
+      method === 'forEach' &&
+      /zip/i.test(receiver) &&
+      first &&
+      isFunctionLike(first) &&
+      first.parameters.length === 2
+    )
+      return first.parameters[0];
+  }
+  if ((ts.isPropertyAssignment(node) || ts.isMethodDeclaration(node)) && propertyNameText(node.name) === 'onentry') {
+    const fn = ts.isPropertyAssignment(node) ? strip(node.initializer) : node;
+    if (isFunctionLike(fn)) return fn.parameters[0];
+  }
+  return undefined;
+}
+
 // ---- propagation ------------------------------------------------------------------------------
 
 // Methods of a tainted value whose result says nothing about its content (booleans, numbers).
@@ -268,23 +302,58 @@ const OBJECT_RESULT = new Set([
 
 // Sanitisers by name, with the classes they neutralise.
 const NUMERIC = /^(Number|parseInt|parseFloat|BigInt|Boolean|isNaN|toFixed|round|floor|ceil|abs|trunc|max|min)$/;
+// Every matching pattern applies (`escape` is both an HTML and an SQL escaper).
 const SANITISERS: [RegExp, number][] = [
   [NUMERIC, ALL],
+  [
+    /^(escapeRegExp|escapeRegex|escapeRegexp|escapeStringRegexp|escapeStringRegExp|regexEscape|regExpEscape|quotemeta)$/i,
+    BIT.regex,
+  ],
+  [/^stringify$/, BIT.log],
+  [
+    /(sanitiz|sanitis|escape|clean|strip|neutrali[sz]e|remove)\w*(Log|Newline|NewLine|Crlf|CRLF|LineBreak|ControlChar)/,
+    BIT.log,
+  ],
   [/^(uuidValidate|validateUuid|isUUID|isUuid)$/, ALL],
   [/^(basename|sanitizeFilename|sanitiseFilename|filenamify)$/, BIT.path],
   [
     /escape|sanitiz|sanitis|purify|^xss$|filterXSS|stripTags|strip_tags|htmlEncode|encodeHTML|encodeHtml|^encode$|entities/i,
     BIT.xss,
   ],
-  [/^(encodeURIComponent|encodeURI)$/, BIT.xss | BIT.redirect | BIT.ssrf],
+  [/^(encodeURIComponent|encodeURI)$/, BIT.xss | BIT.redirect | BIT.ssrf | BIT.log],
   [/^(escape|escapeId|escapeLiteral|escapeIdentifier|quoteIdent|quote_ident|pgFormat|ident|literal)$/, BIT.sql],
   [/^(quote|shellEscape|shellescape|escapeShellArg|shellQuote)$/, BIT.command],
   [/^(safeRedirect|sanitizeUrl|sanitiseUrl)$/, BIT.redirect],
 ];
 
+/** A regular-expression literal as a RegExp (without g/y, so `test` has no state), or undefined. */
+export function compileLiteral(node: ts.Node | undefined): RegExp | undefined {
+  if (!node || !ts.isRegularExpressionLiteral(node)) return undefined;
+  const end = node.text.lastIndexOf('/');
+  try {
+    return new RegExp(node.text.slice(1, end), node.text.slice(end + 1).replace(/[gy]/g, ''));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The classes a `.replace(pattern, …)` neutralises: markup, `../`, line breaks, regex metacharacters. */
+function replacedClasses(pattern: ts.Expression | undefined, all: boolean): number {
+  if (pattern && ts.isStringLiteralLike(pattern)) return all && /[\r\n]/.test(pattern.text) ? BIT.log : 0;
+  const regex = compileLiteral(pattern);
+  if (!regex || !pattern) return 0;
+  let removed = 0;
+  if (/[<>]/.test(pattern.getText())) removed |= BIT.xss;
+  if (/\.\.|\\\.\\\./.test(pattern.getText()) && /\//.test(pattern.getText())) removed |= BIT.path;
+  if (regex.test('\n')) removed |= BIT.log;
+  if (['*', '+', '(', '['].every((c) => regex.test(c))) removed |= BIT.regex;
+  return removed;
+}
+
 // ---- guards -----------------------------------------------------------------------------------
 
-const VALIDATOR = /^(is|assert|ensure|check|validate|verify)[A-Z_]|allow|whitelist|permitted|trusted|isSafe|isValid/;
+const VALIDATOR =
+  /^(is|assert|ensure|check|validate|verify)[A-Z_]|^validate$|Validate$|allow|whitelist|permitted|trusted|isSafe|isValid/;
 const TYPE_CHECK =
   /^is(String|Object|Array|Empty|Defined|Undefined|Null|Function|Buffer|Authenticated|Admin|LoggedIn|PlainObject)$/;
 const NORMALISERS = /^(resolve|normalize|join|realpath|realpathSync)$/;
@@ -476,6 +545,9 @@ export class TaintEngine {
         if (node.type && REQUEST_TYPE.test(node.type.getText(unit.sf)) && ts.isIdentifier(node.name))
           this.markRequest(node.name);
       }
+      // Archive entries (unzipper, yauzl, tar, tar-stream, jszip): their names are chosen by whoever made the archive.
+      const entry = archiveEntryParameter(node);
+      if (entry) this.bindPattern(entry.name, this.archiveSource(entry), undefined);
       // app.get('/x', (rq, rs) => …), router.use(fn), http.createServer((rq, rs) => …): handler parameters.
       if (ts.isCallExpression(node)) {
         const name = calleeText(node.expression);
@@ -542,6 +614,11 @@ export class TaintEngine {
   private markRequest(name: ts.Identifier): void {
     const symbol = this.symbolOf(name);
     if (symbol) this.requestSyms.add(symbol);
+  }
+
+  /** Names of archive entries: only path sinks matter (zip slip). */
+  private archiveSource(node: ts.Node): Taint {
+    return { ...this.source('', node, 'object', BIT.path), origin: `${ARCHIVE_ORIGIN} (line ${lineOf(node)})` };
   }
 
   private source(text: string, node: ts.Node, shape: Taint['shape'], classes = ALL): Taint {
@@ -634,6 +711,9 @@ export class TaintEngine {
       if (segments) {
         const source = this.chainSource(segments, expression, this.rootIdentifier(expression));
         if (source) return source;
+        // jszip: zip.files maps entry names to entries.
+        if (segments.length === 2 && segments[1] === 'files' && /zip|archive/i.test(segments[0]!))
+          return this.archiveSource(expression);
       }
       const base = this.taintOf(expression.expression);
       if (!base) return undefined;
@@ -728,29 +808,34 @@ export class TaintEngine {
         return this.source(`${name}()`, call, /^(json|formData|parseBody|queries)$/.test(method) ? 'object' : 'scalar');
       }
     }
+    // adm-zip: zip.getEntries() lists entries with names from the archive.
+    if (method === 'getEntries' && ts.isPropertyAccessExpression(callee)) return this.archiveSource(call);
     const args = call.arguments.map((arg) => this.taintOf(arg));
     const receiverTaint = ts.isPropertyAccessExpression(callee) ? this.taintOf(callee.expression) : undefined;
-    for (const [pattern, classes] of SANITISERS) {
-      if (!pattern.test(method)) continue;
+    const neutralised = SANITISERS.reduce(
+      (mask, [pattern, classes]) => (pattern.test(method) ? mask | classes : mask),
+      0,
+    );
+    // A helper of the project: what it returns (its own replace calls), less what its name promises.
+    const helper = this.functionOf(callee);
+    if (helper && neutralised) {
+      const returned = this.fnReturn.get(helper);
+      const remaining = returned ? returned.classes & ~neutralised : 0;
+      return remaining ? { ...returned!, classes: remaining } : undefined;
+    }
+    if (neutralised) {
       const inner = this.union([...args, receiverTaint]);
       if (!inner) return undefined;
-      const remaining = inner.classes & ~classes;
+      const remaining = inner.classes & ~neutralised;
       return remaining ? { ...inner, classes: remaining, shape: 'scalar' } : undefined;
     }
-    // `.replace(/[<>&"']/g, …)`: HTML escaping done inline.
+    // `.replace(/[<>&"']/g, …)`, `.replace(/[\r\n]/g, '')`: escaping done inline.
     if ((method === 'replace' || method === 'replaceAll') && receiverTaint) {
-      const pattern = call.arguments[0];
-      if (pattern && ts.isRegularExpressionLiteral(pattern) && /[<>]/.test(pattern.text))
-        return receiverTaint.classes & ~BIT.xss
-          ? { ...receiverTaint, classes: receiverTaint.classes & ~BIT.xss }
-          : undefined;
-      if (
-        pattern &&
-        ts.isRegularExpressionLiteral(pattern) &&
-        /\.\.|\\\.\\\./.test(pattern.text) &&
-        /\//.test(pattern.text)
-      )
-        return { ...receiverTaint, classes: receiverTaint.classes & ~BIT.path };
+      const removed = replacedClasses(call.arguments[0], method === 'replaceAll');
+      if (removed) {
+        const classes = receiverTaint.classes & ~removed;
+        return classes ? { ...receiverTaint, classes } : undefined;
+      }
     }
     const stored = this.storedSource(call);
     if (stored) return stored;
@@ -758,6 +843,12 @@ export class TaintEngine {
     if (fn) return this.fnReturn.get(fn);
     if (receiverTaint) {
       if (CLEAN_METHODS.has(method)) return undefined;
+      // ids.map((_, i) => `$${i + 1}`): the result holds what the callback returns, not the elements.
+      const mapper = call.arguments[0] && strip(call.arguments[0]);
+      if ((method === 'map' || method === 'flatMap') && mapper && isFunctionLike(mapper)) {
+        const returned = this.fnReturn.get(mapper);
+        return returned && { ...returned, shape: 'object' };
+      }
       if (ITERATORS.has(method) && method !== 'map' && method !== 'filter' && method !== 'flatMap' && method !== 'sort')
         return method === 'find' ? { ...receiverTaint, shape: 'scalar' } : undefined;
       const shape = ARRAY_RESULT.has(method) ? 'object' : 'scalar';
@@ -770,11 +861,14 @@ export class TaintEngine {
     return undefined;
   }
 
-  /** Taint that reaches `at`: guards before it in the enclosing functions remove the classes they protect. */
-  taintAt(node: ts.Expression | undefined, at: ts.Node): Taint | undefined {
+  /**
+   * Taint that reaches `at`: guards before it in the enclosing functions remove the classes they protect.
+   * `strictlyBefore`: only guards that start before `at` does (a check that is itself the sink guards nothing).
+   */
+  taintAt(node: ts.Expression | undefined, at: ts.Node, strictlyBefore = false): Taint | undefined {
     const taint = this.taintOf(node);
     if (!taint || !node) return taint;
-    const mask = this.guardMask(node, at);
+    const mask = this.guardMask(node, at, strictlyBefore ? at.getStart() : at.end);
     const classes = taint.classes & ~mask;
     return classes ? { ...taint, classes } : undefined;
   }
@@ -1078,7 +1172,7 @@ export class TaintEngine {
     return { syms, keys: this.subjects(node).keys };
   }
 
-  private guardMask(node: ts.Expression, at: ts.Node): number {
+  private guardMask(node: ts.Expression, at: ts.Node, bound = at.end): number {
     const guards = this.guards.get(at.getSourceFile());
     if (!guards?.length) return 0;
     const family = this.family(node);
@@ -1088,7 +1182,7 @@ export class TaintEngine {
     }
     let mask = 0;
     for (const guard of guards) {
-      if (guard.end >= at.end || !scopes.has(guard.fn)) continue;
+      if (guard.end >= bound || !scopes.has(guard.fn)) continue;
       const related =
         guard.any ||
         [...guard.syms].some((symbol) => family.syms.has(symbol)) ||
