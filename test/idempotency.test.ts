@@ -116,9 +116,14 @@ test('a run whose intent row never committed (an orphan) fails at its first writ
   expect(cause!.message).toMatch(new RegExp(`intent ${id} has no row in the read model`));
   // It failed on its first attempt: a missing row is not retried (the bounded retry covers other failures).
   const history = await handle.fetchHistory();
-  const markers = (history.events ?? []).filter(
-    (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
-  );
-  expect(markers.length).toBeLessThanOrEqual(1);
+  const failed = (history.events ?? []).flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity' || !marker.failure) return [];
+    const data = marker.details?.data?.payloads?.[0]?.data;
+    return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as { attempt: number }] : [];
+  });
+  // (The first write, then the write of the failure itself: each gave up on its first attempt.)
+  expect(failed.length).toBeGreaterThan(0);
+  expect(failed.every((marker) => marker.attempt === 1)).toBe(true);
   expect(await stack.db.intent.count({ where: { id } })).toBe(0);
 });

@@ -14,7 +14,7 @@ import { SARIF_LIMITS, toSarif } from '../../validation/sarif';
 import { DEFAULT_THRESHOLDS } from '../../validation/scoring';
 import { runStaticReview } from '../../validation/static';
 import { call } from '../support/api';
-import { openStack, type TestStack } from '../support/stack';
+import { createStackKeys, openStack, type TestStack } from '../support/stack';
 
 const UNBOUNDED: ReportLimits = {
   perRule: 1e9,
@@ -158,13 +158,17 @@ describe('bounded reports', () => {
 
 describe('streaming reports from the API', () => {
   let stack: TestStack;
+  // Its rows are not whole intents: they live in a tenant of their own, out of other files' intent lists.
+  const TENANT = 'report-bounds';
+  let token: string;
   beforeAll(async () => {
     stack = await openStack('report-bounds');
+    token = (await createStackKeys(stack.db, 'report-bounds-own', TENANT)).submitter;
   });
   afterAll(() => stack?.close());
 
   /** An intent row that points at stored reports, as the workflow's read-model write leaves it. */
-  async function validatedIntent(tenant = 'default') {
+  async function validatedIntent(tenant = TENANT) {
     const id = randomUUID();
     const keys = reportKeys(id);
     await stack.db.intent.create({
@@ -199,7 +203,7 @@ describe('streaming reports from the API', () => {
     const size = (await stack.store.stat(keys.validation))!.size;
     expect(size).toBeGreaterThan(5_000_000);
 
-    const report = await call(`${stack.apiUrl}/intents/${id}/validation`);
+    const report = await call(`${stack.apiUrl}/intents/${id}/validation`, { token });
     expect(report.status).toBe(200);
     expect(report.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(Number(report.headers.get('content-length'))).toBe(Buffer.byteLength(JSON.stringify(report.body, null, 2)));
@@ -208,7 +212,7 @@ describe('streaming reports from the API', () => {
     expect(report.body).toEqual({ ...stored, links: { sarif: `/api/v1/intents/${id}/validation?format=sarif` } });
 
     const log = await fetch(`${stack.apiUrl}/intents/${id}/validation?format=sarif`, {
-      headers: { authorization: `Bearer ${stack.keys.submitter}` },
+      headers: { authorization: `Bearer ${token}` },
     });
     expect(log.status).toBe(200);
     expect(log.headers.get('content-type')).toBe('application/sarif+json');
@@ -219,7 +223,7 @@ describe('streaming reports from the API', () => {
   it('adds the links to an empty object without a stray comma', async () => {
     const { id, keys } = await validatedIntent();
     await stack.store.put(keys.validation, '{ }\n');
-    const report = await call(`${stack.apiUrl}/intents/${id}/validation`);
+    const report = await call(`${stack.apiUrl}/intents/${id}/validation`, { token });
     expect(report.status).toBe(200);
     expect(report.body).toEqual({ links: { sarif: `/api/v1/intents/${id}/validation?format=sarif` } });
   });
@@ -228,13 +232,13 @@ describe('streaming reports from the API', () => {
     const foreign = await validatedIntent('another-tenant');
     await stack.store.putJson(foreign.keys.validation, { secret: true });
     for (const id of [randomUUID(), foreign.id]) {
-      const response = await call(`${stack.apiUrl}/intents/${id}/validation`);
+      const response = await call(`${stack.apiUrl}/intents/${id}/validation`, { token });
       expect(response.status).toBe(404);
       expect(response.body.title).toBe('Not found');
     }
     const { id } = await validatedIntent();
     for (const format of ['json', 'sarif']) {
-      const response = await call(`${stack.apiUrl}/intents/${id}/validation?format=${format}`);
+      const response = await call(`${stack.apiUrl}/intents/${id}/validation?format=${format}`, { token });
       expect(response.status).toBe(404);
       expect(response.body.title).toBe('Report missing');
     }
