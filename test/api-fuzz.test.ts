@@ -60,8 +60,10 @@ beforeAll(async () => {
     ...c,
     security: { ...c.security, defaults: { ...c.security.defaults, concurrentIntents: 0, intentsPerDay: 0 } },
   }));
+  // A tenant of its own: the fuzzer cancels, decides and revokes whatever ids it finds, and other test
+  // files share this database (it once cancelled another file's intent mid-planning).
   const key = async (roles: Role[]) =>
-    (await createApiKey(stack.db, { name: `fuzz-${roles.join('-')}`, tenant: 'default', roles, createdBy: 'test' }))
+    (await createApiKey(stack.db, { name: `fuzz-${roles.join('-')}`, tenant: 'api-fuzz', roles, createdBy: 'test' }))
       .key;
   working = await key(['submitter', 'approver', 'auditor']);
   admin = await key(['admin']);
