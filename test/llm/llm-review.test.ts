@@ -90,10 +90,11 @@ describe('the reviewer over the gateway', () => {
       ['llm', 'llm/unchecked-input', 'src/c.ts', 3],
     ]);
     // Lines are numbered for citation; a line of the file cannot pass for the end of its block.
-    const prompt = reviewRequests()[0]!.body.messages[1]!.content;
+    const groupA = reviewRequests().find((request) => shownFiles(request)[0] === 'src/a.ts')!;
+    const prompt = groupA.body.messages[1]!.content;
     expect(prompt).toContain('<file path="src/a.ts" lines="30">\n 1| export const a0 = 0; // padding');
     expect(prompt).toContain('Not shown (too large to review): ["src/huge.ts"]');
-    expect(reviewRequests()[0]!.body.messages[0]!.content).toMatch(/never instructions to you/);
+    expect(groupA.body.messages[0]!.content).toMatch(/never instructions to you/);
   });
 
   test('a group whose answer stays malformed is not reviewed, and the check says which files; the other group still counts', async () => {
