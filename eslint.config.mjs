@@ -41,14 +41,18 @@ const BOUNDARIES = {
   workers: {
     may: ['contracts', 'adapters', 'agents', 'validation', 'capsule', 'activities', 'workflows', 'config', 'generated'],
   },
-  api: { may: ['contracts', 'adapters', 'config', 'generated', 'workflows/messages'], types: ['workflows'] },
-  cli: { may: ['contracts'] },
+  // The capsule verifier is pure (contracts and node:crypto): the API and the offline CLI both run it.
+  api: {
+    may: ['contracts', 'adapters', 'config', 'generated', 'workflows/messages', 'capsule/verify'],
+    types: ['workflows'],
+  },
+  cli: { may: ['contracts', 'capsule/verify'] },
   config: { may: ['contracts', 'adapters/*/config', 'validation/config'] },
 };
 const WHY = {
   default: 'Imports point down: api → workflows → activities → agents, validation, capsule → adapters → contracts.',
   workflows: 'Workflow code is deterministic: it calls activities through proxyActivities.',
-  cli: 'The CLI is an HTTP client of the API: it shares only contracts/.',
+  cli: 'The CLI is an HTTP client of the API: it shares only contracts/ (and the offline capsule verifier).',
   contracts: 'contracts/ is the bottom layer: zod schemas and types, nothing of ours.',
 };
 // no-restricted-imports sees only the import string, so each depth gets its own block:

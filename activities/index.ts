@@ -4,6 +4,7 @@ import { gatewayReviewers } from '../adapters/llm/reviewer';
 import type { SandboxProvider } from '../adapters/sandbox';
 import type { ObjectStore } from '../adapters/storage/s3';
 import type { Plan } from '../contracts/plan';
+import type { CapsuleSigner } from '../contracts/capsule';
 import type { ParseIntentInput } from '../contracts/workflow';
 import { createPackagingActivities } from './package-capsule';
 import { createPlanningActivities } from './parse-intent';
@@ -26,6 +27,8 @@ export interface ActivityDependencies {
   sandbox: SandboxProvider;
   /** semgrep location, dependency policy, LLM reviewer and thread pool for the validation layers. */
   validation?: Omit<ValidationActivityOptions, 'sandbox'>;
+  /** Signs capsules (orchestration workers, which package): adapters/signing, or a KMS behind the same interface. */
+  signer?: CapsuleSigner;
 }
 
 /** The activities validation workers serve, on their own task queue (contracts/workflow.ts validationTaskQueue). */
@@ -41,7 +44,7 @@ export const VALIDATION_ACTIVITIES = [
  * Every activity the workers register, built over real adapters (tests pass test settings, not mocks).
  * Reads no environment: the worker passes its config.
  */
-export function createActivities({ db, store, planner, llm, sandbox, validation }: ActivityDependencies) {
+export function createActivities({ db, store, planner, llm, sandbox, validation, signer }: ActivityDependencies) {
   const gateway = new LlmGateway(db, llm);
   // In LLM mode layer 1's review goes through the same gateway as the agents, charged to the intent.
   const llmReviewers = validation?.llmReviewers ?? gatewayReviewers(gateway, llm.budget);
@@ -58,7 +61,7 @@ export function createActivities({ db, store, planner, llm, sandbox, validation 
     },
     runAgent: withRunInfo(agents.runAgent),
     ...createValidationActivities(store, { ...validation, llmReviewers, sandbox }),
-    ...createPackagingActivities(store),
+    ...createPackagingActivities(store, signer),
     ...createReadModelActivities(db),
   };
 }

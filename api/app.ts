@@ -9,6 +9,7 @@ import { healthRoutes } from './routes/health';
 import { intentRoutes } from './routes/intents';
 import { keyRoutes } from './routes/keys';
 import { llmRoutes } from './routes/llm';
+import { signingKeyRoutes } from './routes/signing-keys';
 import { validationRoutes } from './routes/validation';
 
 /** The REST API: validates, calls one Temporal or read-model function per route, maps the result. */
@@ -30,6 +31,7 @@ export function createApp(deps: ApiDependencies): express.Express {
     validationRoutes(deps),
     keyRoutes(deps),
     auditRoutes(deps),
+    signingKeyRoutes(deps),
   );
   app.use('/api/v1', v1);
   app.use((req, _res, next) => next(notFound(`route ${req.method} ${req.path}`)));

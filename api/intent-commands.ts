@@ -50,7 +50,9 @@ export async function submitIntent(
 ): Promise<Submitted> {
   const tenant = submissionTenant(principal, request.tenant);
   const requestHash = createHash('sha256')
-    .update(JSON.stringify([tenant, request.text, request.failurePolicy ?? null]))
+    .update(
+      JSON.stringify([tenant, request.text, request.failurePolicy ?? null, ...(request.tags ? [request.tags] : [])]),
+    )
     .digest('hex');
   if (idempotencyKey) {
     const earlier = await findByKey(deps, tenant, idempotencyKey, requestHash);
@@ -82,7 +84,7 @@ export async function submitIntent(
   }
   let runId: string;
   try {
-    runId = await startIntentWorkflow(deps, intent, principal, request.failurePolicy);
+    runId = await startIntentWorkflow(deps, intent, principal, request);
   } catch (error) {
     const confirmed = await withdrawUnconfirmed(deps, intent);
     if (confirmed) return { intent: confirmed, replayed: false };
@@ -107,7 +109,7 @@ async function confirmStarted(
     throw unavailable(new Error('the first request with this Idempotency-Key is still being started; retry'));
   let runId: string;
   try {
-    runId = await startIntentWorkflow(deps, intent, principal, request.failurePolicy);
+    runId = await startIntentWorkflow(deps, intent, principal, request);
   } catch (error) {
     throw unavailable(error);
   }
@@ -182,7 +184,7 @@ async function startIntentWorkflow(
   deps: ApiDependencies,
   intent: Intent,
   principal: Principal,
-  failurePolicy = deps.config.dag.failurePolicy,
+  { failurePolicy = deps.config.dag.failurePolicy, tags }: SubmitIntentRequest,
 ): Promise<string> {
   const { config } = deps;
   const tenant = tenantPolicy(config.security, intent.tenant);
@@ -219,6 +221,7 @@ async function startIntentWorkflow(
             },
           },
           submittedBy: { subject: principal.subject, name: principal.name },
+          ...(tags && { tags }),
         },
       ],
       typedSearchAttributes: [

@@ -9,9 +9,26 @@ import type { ObjectStore } from '../adapters/storage/s3';
 import type { ApiDependencies } from './dependencies';
 import { Problem } from './problems';
 
-type IntentRow = Intent & { tasks?: Task[]; capsule?: Capsule | null };
+type IntentRow = Intent & { tasks?: Task[]; capsules?: Capsule[] };
 
 /** The public shape of an intent: the read model plus links to act on it. */
+/** The intent's newest capsule version; the capsule API lists them all. */
+const latestCapsule = { orderBy: { version: 'desc' as const }, take: 1 };
+
+/** What an intent view says about a capsule; the capsule API (api/routes/capsules.ts) says more. */
+export function capsuleSummary(capsule: Capsule | undefined): IntentView['capsule'] {
+  if (!capsule) return null;
+  return {
+    id: capsule.id,
+    version: capsule.version,
+    sha256: capsule.sha256,
+    sizeBytes: Number(capsule.sizeBytes),
+    fileCount: capsule.fileCount,
+    location: `s3://${capsule.bucket}/${capsule.objectKey}`,
+    download: `/api/v1/capsules/${capsule.id}/download`,
+  };
+}
+
 export function intentView(deps: ApiDependencies, row: IntentRow): IntentView {
   const self = `/api/v1/intents/${row.id}`;
   return {
@@ -44,17 +61,7 @@ export function intentView(deps: ApiDependencies, row: IntentRow): IntentView {
     // JSON columns hold what the workflow recorded, in these same shapes.
     validation: row.validation as IntentView['validation'],
     gate: row.gate as IntentView['gate'],
-    capsule: row.capsule
-      ? {
-          id: row.capsule.id,
-          version: row.capsule.version,
-          sha256: row.capsule.sha256,
-          sizeBytes: Number(row.capsule.sizeBytes),
-          fileCount: row.capsule.fileCount,
-          location: `s3://${row.capsule.bucket}/${row.capsule.objectKey}`,
-          download: `/api/v1/capsules/${row.capsule.id}/download`,
-        }
-      : null,
+    capsule: capsuleSummary(row.capsules?.[0]),
     links: {
       self,
       decision: `${self}/decision`,
@@ -67,7 +74,7 @@ export function intentView(deps: ApiDependencies, row: IntentRow): IntentView {
 export async function getIntent(deps: ApiDependencies, principal: Principal, id: string) {
   const row = await deps.db.intent.findFirst({
     where: { id, ...tenantScope(principal) },
-    include: { tasks: true, capsule: true },
+    include: { tasks: true, capsules: latestCapsule },
   });
   if (!row) return null;
   const offline = (row.plan as { mode?: string } | null)?.mode === 'offline';
@@ -91,7 +98,7 @@ export async function listIntents(
     },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: query.limit + 1,
-    include: { capsule: true },
+    include: { capsules: latestCapsule },
   });
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);

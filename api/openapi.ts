@@ -3,9 +3,13 @@ import { DecisionRequest } from '../contracts/decision';
 import { CreateApiKeyRequest } from '../contracts/identity';
 import { CancelIntentBody, ListIntentsQuery, SubmitIntentRequest } from '../contracts/intent';
 import { AuditPageView, AuditQuery, AuditTrailView } from '../contracts/audit-chain';
+import { SigningKeyList, VerificationResult } from '../contracts/capsule';
+import { ListCapsulesQuery } from '../contracts/capsule-query';
 import {
   ApiKeyList,
   ApiKeyView,
+  CapsuleDetailView,
+  CapsulePage,
   CreatedApiKeyView,
   DecisionTokenView,
   PrincipalView,
@@ -38,6 +42,10 @@ const schemas = {
   HealthReport: z.toJSONSchema(HealthReport),
   LlmStats: z.toJSONSchema(LlmStatsView),
   ValidationReport: z.toJSONSchema(ValidationReportView),
+  CapsulePage: z.toJSONSchema(CapsulePage),
+  CapsuleDetail: z.toJSONSchema(CapsuleDetailView),
+  VerificationResult: z.toJSONSchema(VerificationResult),
+  SigningKeyList: z.toJSONSchema(SigningKeyList),
   Problem: z.toJSONSchema(ProblemView),
 };
 
@@ -50,6 +58,19 @@ const problem = (description: string) => ({
 const idParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } });
 
 const listQuery = z.toJSONSchema(ListIntentsQuery, { io: 'input' }) as { properties: Record<string, object> };
+
+const capsuleQuery = z.toJSONSchema(ListCapsulesQuery, { io: 'input' }) as { properties: Record<string, object> };
+
+/** A capsule archive as the request body (POST /capsules/verify). */
+const archiveBody = {
+  required: true,
+  content: Object.fromEntries(
+    ['application/gzip', 'application/octet-stream'].map((type) => [
+      type,
+      { schema: { type: 'string', contentMediaType: type } },
+    ]),
+  ),
+};
 
 const auditQuery = z.toJSONSchema(AuditQuery, { io: 'input' }) as { properties: Record<string, object> };
 
@@ -207,6 +228,41 @@ export const openApiDocument = {
           404: problem('Unknown intent'),
           409: problem('The intent is finishing or finished'),
         },
+      },
+    },
+    '/capsules': {
+      get: {
+        summary:
+          "Capsules of your tenants' intents, newest first: by intent, verdict, framework (and its status), format, creation time",
+        parameters: Object.entries(capsuleQuery.properties).map(([name, schema]) => ({ name, in: 'query', schema })),
+        responses: { 200: { description: 'A page', ...json('CapsulePage') }, 400: problem('Invalid query') },
+      },
+    },
+    '/capsules/{id}': {
+      get: {
+        summary:
+          'A capsule: metadata, versions of its intent, signers, and the stored archive verified now (skipped above 256 MiB)',
+        parameters: [idParam('id')],
+        responses: { 200: { description: 'The capsule', ...json('CapsuleDetail') }, 404: problem('Unknown capsule') },
+      },
+    },
+    '/capsules/verify': {
+      post: {
+        summary:
+          'Verify an uploaded capsule archive against the registered signing keys (a report: 200 even when it fails)',
+        requestBody: archiveBody,
+        responses: {
+          200: { description: 'The verification: verified, unsigned (v1) or failed', ...json('VerificationResult') },
+          400: problem('Empty body'),
+          413: problem('Body larger than 64 MiB (verify it offline: qlp verify)'),
+          415: problem('Body is not application/gzip or application/octet-stream'),
+        },
+      },
+    },
+    '/signing-keys': {
+      get: {
+        summary: 'Public keys capsules are signed with, oldest first, retired ones included',
+        responses: { 200: { description: 'Keys', ...json('SigningKeyList') } },
       },
     },
     '/capsules/{id}/download': {

@@ -8,6 +8,7 @@
  *   BENCH_HOLD_MS, BENCH_HOLD   (chaos) hold the listed activity types that long on their first attempt,
  *                               heartbeating, before they run, so a kill can land inside them
  */
+import { loadLocalSigner } from '../adapters/signing/local-key';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import { NativeConnection } from '@temporalio/worker';
@@ -103,6 +104,9 @@ async function main() {
     llm: config.llm,
     sandbox,
     validation: { semgrepPath: config.validation.semgrepPath },
+    ...(roles.includes('orchestration') && {
+      signer: loadLocalSigner(config.security.capsuleKeys.dir, config.security.mode),
+    }),
     ...(catalogue ? {} : { planner }),
     wrapActivities: (activities) => instrument(catalogue ? activities : withLatency(activities)),
   });

@@ -1,10 +1,10 @@
 import type { FileEntry } from '../contracts/artifacts';
+import { CAPSULE_FORMAT_V2, type CapsuleMetadata, type ReviewDigest } from '../contracts/capsule';
 import type { DecisionRecord } from '../contracts/decision';
 import type { Plan } from '../contracts/plan';
 import type { Requirement, RequirementStatus } from '../contracts/requirements';
 import type { ValidationSummary } from '../contracts/validation';
-
-export const CAPSULE_FORMAT = 'quantumcapsule/v1';
+import type { ApprovalPolicy } from '../contracts/workflow';
 
 /** What a capsule records about the approved intent, besides its files and reports. */
 export interface CapsuleInput {
@@ -16,15 +16,25 @@ export interface CapsuleInput {
   validation: ValidationSummary;
   approval: DecisionRecord;
   workflow: { workflowId: string; runId: string };
+  /** Workflow time of packaging (capsule.json createdAt) and of the workflow's start; absent in older runs. */
+  createdAt?: string;
+  startedAt?: string;
+  tenant?: string;
+  tags?: string[];
+  approvalPolicy?: Pick<ApprovalPolicy, 'required' | 'allowSelfApproval'>;
+  submittedBy?: string;
+  /** Which agent produced each task's files (for the provenance). */
+  generators?: { taskId: string; generator: string }[];
 }
 
 /** The manifest at the root of every capsule; docs/capsule-format.md describes it. */
 export interface CapsuleManifest {
-  format: typeof CAPSULE_FORMAT;
+  format: typeof CAPSULE_FORMAT_V2;
   id: string;
   intentId: string;
   version: number;
   createdAt: string;
+  metadata: CapsuleMetadata;
   project: { name: string; planner: string; tasks: { id: string; type: string; description: string }[] };
   intent: string;
   validation: ValidationSummary['typecheck'] & {
@@ -48,20 +58,31 @@ export interface CapsuleManifest {
     authenticated?: boolean;
     approvals?: { name: string; subject: string; method: string; via: string; decidedAt: string; digest?: string }[];
   };
+  /** The digests the approvers reviewed (absent when validation recorded no report). */
+  review?: ReviewDigest;
   provenance: { workflowId: string; runId: string };
-  /** Every other file in the archive, with its sha256. */
+  signing: { keyId: string };
+  /** Every other file in the archive but the signature envelopes, with its sha256. */
   files: FileEntry[];
 }
 
+export interface ManifestExtras {
+  createdAt: string;
+  metadata: CapsuleMetadata;
+  review: ReviewDigest | undefined;
+  keyId: string;
+}
+
 /** The manifest of a capsule holding `files` (every archive entry but the manifest itself). */
-export function capsuleManifest(input: CapsuleInput, files: FileEntry[], createdAt: Date): CapsuleManifest {
+export function capsuleManifest(input: CapsuleInput, files: FileEntry[], extras: ManifestExtras): CapsuleManifest {
   const { score } = input.validation;
   return {
-    format: CAPSULE_FORMAT,
+    format: CAPSULE_FORMAT_V2,
     id: input.capsuleId,
     intentId: input.intentId,
     version: input.version,
-    createdAt: createdAt.toISOString(),
+    createdAt: extras.createdAt,
+    metadata: extras.metadata,
     project: {
       name: input.plan.projectName,
       planner: input.plan.planner,
@@ -99,7 +120,9 @@ export function capsuleManifest(input: CapsuleInput, files: FileEntry[], created
         ...(digest && { digest }),
       })),
     },
+    ...(extras.review && { review: extras.review }),
     provenance: input.workflow,
+    signing: { keyId: extras.keyId },
     files,
   };
 }

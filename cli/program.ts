@@ -11,6 +11,7 @@ import { registerValidation } from './commands/validation';
 import { registerWatch } from './commands/watch';
 import { registerAudit } from './commands/audit';
 import { registerKeys } from './commands/keys';
+import { registerVerify } from './commands/verify';
 import { version } from '../package.json';
 
 export function buildProgram(): Command {
@@ -18,7 +19,7 @@ export function buildProgram(): Command {
     .description('QuantumLayer: turn an intent into a packaged capsule, through the REST API')
     .version(version)
     .option('--api <url>', `API base URL (default: $QLP_API_URL or ${DEFAULT_API_URL})`)
-    .option('--json', "print the API's JSON unchanged on stdout")
+    .option('--json', "print JSON on stdout: the API's unchanged (verify: its result)")
     .option(
       '--token <token>',
       'API key or OIDC token (default: $QLP_TOKEN, or the file $QLP_TOKEN_FILE or ~/.config/qlp/token)',
@@ -40,6 +41,7 @@ Exit codes: 0 ok, 1 the API refused or the intent failed, 2 usage error,
     registerDecisions,
     registerCancel,
     registerDownload,
+    registerVerify,
     registerHealth,
     registerKeys,
     registerAudit,

@@ -45,6 +45,17 @@ export const securityEnvShape = {
     section: security,
     doc: 'File holding the signing key (hex). Default: <QLP_DATA_DIR>/approval-signing.key.',
   }),
+  CAPSULE_SIGNING_KEY_DIR: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({
+      section: security,
+      doc: [
+        'Directory of the ed25519 keys the worker signs capsules with (one PEM per key, `active` names the current one).',
+        'Default: <QLP_DATA_DIR>/capsule-keys (in development, created on first start). Rotate: `npm run capsule-key -- rotate`.',
+      ],
+    }),
   APPROVAL_TOKEN_TTL: z
     .string()
     .regex(/^\d+(s|m|h)$/, 'must be a duration such as 90s, 15m or 2h')
@@ -120,6 +131,8 @@ export interface TenantPolicy {
 export interface SecurityConfig {
   mode: 'development' | 'production';
   signingKey: { hex?: string; file: string };
+  /** Where the worker's capsule signing keys live (adapters/signing/local-key.ts). */
+  capsuleKeys: { dir: string };
   tokenTtl: Duration;
   unsignedSignals: 'accept' | 'refuse';
   defaults: TenantPolicy;
@@ -131,6 +144,7 @@ export function toSecurityConfig(e: SecurityEnv, dataDir: string): SecurityConfi
   return {
     mode: e.QLP_ENV,
     signingKey: { hex: e.APPROVAL_SIGNING_KEY, file: e.APPROVAL_SIGNING_KEY_FILE ?? `${dataDir}/approval-signing.key` },
+    capsuleKeys: { dir: e.CAPSULE_SIGNING_KEY_DIR ?? `${dataDir}/capsule-keys` },
     tokenTtl: e.APPROVAL_TOKEN_TTL as Duration,
     unsignedSignals: e.GATE_UNSIGNED_SIGNALS ?? (production ? 'refuse' : 'accept'),
     defaults: {

@@ -1,3 +1,4 @@
+import type { CapsuleMetadata } from './capsule';
 import type { LlmUsage } from './usage';
 
 /** A file a task produced; its content lives in S3 under the task's prefix. */
@@ -42,4 +43,13 @@ export interface CapsuleRef {
   sha256: string;
   size: number;
   fileCount: number;
+  /** v2 capsules (absent on v1 refs in older histories): format, signing key, and what the capsule API filters on. */
+  format?: string;
+  keyId?: string;
+  verdict?: string;
+  /** Each framework's status, e.g. {"HIPAA": "pass"}. */
+  frameworks?: Record<string, string>;
+  metadata?: CapsuleMetadata;
+  /** capsule.json's createdAt (workflow time, so a rebuilt archive is byte-identical). */
+  createdAt?: string;
 }

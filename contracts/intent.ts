@@ -36,6 +36,19 @@ export const SubmitIntentRequest = z.strictObject({
   /** Optional when the caller belongs to exactly one tenant. */
   tenant: TenantName.optional(),
   failurePolicy: FailurePolicy.optional(),
+  /** Labels carried into the capsule's metadata (e.g. `team-payments`, `hipaa`). */
+  tags: z
+    .array(
+      z
+        .string({ error: 'must be a string' })
+        .regex(
+          /^[a-z0-9][a-z0-9._-]{0,39}$/,
+          'must be 1–40 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit',
+        ),
+    )
+    .max(20, 'must hold at most 20 tags')
+    .refine((tags) => new Set(tags).size === tags.length, 'must not repeat a tag')
+    .optional(),
 });
 export type SubmitIntentRequest = z.infer<typeof SubmitIntentRequest>;
 

@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { CapsuleMetadata, KeyId, VerificationResult } from './capsule';
+import { FrameworkStatus } from './capsule-query';
 import { IntentStatus } from './intent';
 import { LlmUsageView } from './usage';
 import { DecisionRecord, GateState } from './decision';
 import { AuthMethod, Role } from './identity';
 import { TaskState } from './state';
-import { ValidationReport, ValidationSummary } from './validation';
+import { ValidationReport, ValidationSummary, VerdictStatus } from './validation';
 
 // What the API returns. One schema per response feeds the API's types, the CLI's and the OpenAPI document.
 
@@ -143,3 +145,61 @@ export const ProblemView = z.object({
   /** On a 429: the quota refused, its limit, what is used, and when it resets (null: when a running intent ends). */
   quota: z.object({ name: z.string(), limit: z.number(), used: z.number(), resetsAt: timestamp.nullable() }).optional(),
 });
+
+/** `GET /capsules`: one capsule, with what the list filters on and the metadata worth seeing at a glance. */
+export const CapsuleSummaryView = z.object({
+  id: z.uuid(),
+  intentId: z.uuid(),
+  version: z.number().int(),
+  format: z.string().describe('quantumcapsule/v1 or quantumcapsule/v2'),
+  createdAt: timestamp,
+  sha256: z.string(),
+  sizeBytes: z.number().int(),
+  fileCount: z.number().int(),
+  /** The validation verdict (null for capsules packaged before it was recorded). */
+  verdict: VerdictStatus.nullable(),
+  /** Each assessed framework's status, e.g. {"HIPAA": "pass"}. */
+  frameworks: z.record(z.string(), FrameworkStatus),
+  /** The key that signed it (null for an unsigned v1 capsule). */
+  keyId: KeyId.nullable(),
+  metadata: CapsuleMetadata.pick({ name: true, version: true, securityRisk: true, qualityScore: true, tags: true })
+    .nullable()
+    .describe('null for a v1 capsule, which carries none'),
+  links: z.object({ self: z.string(), download: z.string(), intent: z.string() }),
+});
+export type CapsuleSummaryView = z.infer<typeof CapsuleSummaryView>;
+
+export const CapsulePage = z.object({ items: z.array(CapsuleSummaryView), nextCursor: z.string().nullable() });
+export type CapsulePage = z.infer<typeof CapsulePage>;
+
+/** Verification was not attempted on read: the archive is above the size the API verifies in a request. */
+export const VerificationSkipped = z.object({
+  status: z.literal('skipped'),
+  reason: z.string(),
+  sizeBytes: z.number().int(),
+  limitBytes: z.number().int(),
+});
+export type VerificationSkipped = z.infer<typeof VerificationSkipped>;
+
+/** `GET /capsules/:id`: the summary plus full metadata, the intent's other versions, signers and a fresh verification. */
+export const CapsuleDetailView = CapsuleSummaryView.extend({
+  metadata: CapsuleMetadata.nullable().describe('null for a v1 capsule, which carries none'),
+  /** Every capsule of the same intent, oldest version first (this one included). */
+  versions: z.array(z.object({ id: z.uuid(), version: z.number().int(), createdAt: timestamp, sha256: z.string() })),
+  /** The keys named as signers: the packaging key and any whose signature verified just now. */
+  signatures: z.array(
+    z.object({
+      keyId: KeyId,
+      /** Listed in GET /signing-keys (a capsule signed by an unknown key does not verify). */
+      known: z.boolean(),
+      retired: z.boolean(),
+      retiredAt: timestamp.nullable(),
+    }),
+  ),
+  verification: z
+    .union([VerificationResult, VerificationSkipped])
+    .describe(
+      'the stored archive verified now, as qlp verify would; above 256 MiB {status: "skipped", reason, sizeBytes, limitBytes}',
+    ),
+});
+export type CapsuleDetailView = z.infer<typeof CapsuleDetailView>;

@@ -45,6 +45,8 @@ export interface IntentWorkflowInput {
   policy: IntentPolicy;
   /** Who submitted it (absent before identities existed, and for workflows started outside the API). */
   submittedBy?: { subject: string; name: string };
+  /** Labels from the submission, carried into the capsule's metadata. */
+  tags?: string[];
 }
 
 /** How an intent ended. */

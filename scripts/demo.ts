@@ -12,6 +12,7 @@ import { prepareDatabase } from '../adapters/db/migrate';
 import { createApiKey, verifyApiKey } from '../adapters/identity/api-keys';
 import { workflowUiUrl } from '../adapters/temporal/client';
 import { loadConfigOrExit, type Config } from '../config';
+import type { VerificationResult } from '../contracts/capsule';
 import type { Role } from '../contracts/identity';
 import type { IntentView } from '../contracts/views';
 import { startServices } from './services';
@@ -138,13 +139,25 @@ async function main(): Promise<void> {
     capsuleDir,
   ]);
 
+  step('Verify it offline: signatures, digests, provenance and approval, with the public keys saved once');
+  const keysFile = join(config.dataDir, 'signing-keys.json');
+  const served = await fetch(`${config.api.publicUrl}/api/v1/signing-keys`, {
+    headers: { authorization: `Bearer ${keys.submitter}` },
+  });
+  if (!served.ok) throw new Error(`GET /signing-keys answered ${served.status}`);
+  writeFileSync(keysFile, await served.text());
+  const verified = qlp<VerificationResult>(config, keys.submitter, ['verify', downloaded.path, '--keys', keysFile]);
+  for (const check of verified.checks) console.log(`  ${check.ok ? '✓' : '✗'} ${check.check}: ${check.detail}`);
+  console.log(`  ${verified.status}: signed by ${verified.signedBy.join(', ')}`);
+
   const seconds = ((performance.now() - began) / 1000).toFixed(1);
   console.log(`
 ✔ Done in ${seconds} s: intent ${submitted.id} is COMPLETED.
   Temporal Web UI:  ${workflowUiUrl(config, submitted.workflowId)}
   All intents:      ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows
   Capsule in S3:    ${completed.capsule?.location}
-  Capsule on disk:  ${relative(process.cwd(), downloaded.path)} (sha256 ${downloaded.sha256})
+  Capsule on disk:  ${relative(process.cwd(), downloaded.path)} (sha256 ${downloaded.sha256}, verified)
+  Verify it again:  bin/qlp verify ${relative(process.cwd(), downloaded.path)} --keys ${relative(process.cwd(), keysFile)}
   API:              ${config.api.publicUrl}/api/v1/intents/${submitted.id}
   Demo keys:        ${relative(process.cwd(), config.dataDir)}/demo-*.key (export QLP_TOKEN=$(cat …) to use qlp as them)
 Your own admin key: npm run key:create -- --tenant default --roles admin --name you

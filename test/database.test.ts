@@ -98,7 +98,7 @@ test('the Prisma client reads and writes every model on the migrated schema', as
         text: 'x',
         workflowId: `intent-${id}`,
         tasks: { create: [{ taskId: 't1', type: 'codegen', description: 'd', dependencies: ['t0'] }] },
-        capsule: {
+        capsules: {
           create: {
             id: '00000000-0000-4000-8000-000000000002',
             version: 1,
@@ -127,11 +127,11 @@ test('the Prisma client reads and writes every model on the migrated schema', as
     });
     const read = await db.intent.findUniqueOrThrow({
       where: { id },
-      include: { tasks: true, capsule: true, auditEvents: true },
+      include: { tasks: true, capsules: true, auditEvents: true },
     });
     expect(read).toMatchObject({ status: 'RECEIVED', tenant: 'default', seq: 0 });
     expect(read.tasks[0]).toMatchObject({ status: 'PENDING', dependencies: ['t0'] });
-    expect(read.capsule?.sizeBytes).toBe(10n);
+    expect(read.capsules[0]).toMatchObject({ sizeBytes: 10n, format: 'quantumcapsule/v1', keyId: null });
     expect(read.auditEvents[0]?.data).toEqual({});
     // The trigger advanced the chain's head in the same statement.
     expect(await db.auditChainHead.findUnique({ where: { chain: `intent:${id}` } })).toMatchObject({

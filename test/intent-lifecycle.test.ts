@@ -1,9 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { extract } from 'tar';
 import type { CapsuleManifest } from '../capsule/manifest';
+import { trustedKeysFrom, verifyCapsule } from '../capsule/verify';
 import { IntentPage, IntentView } from '../contracts/views';
 import { call, decide as decideAs } from './support/api';
 import { approvedAuditTrail } from './support/audit';
@@ -77,41 +74,61 @@ test('an approved intent produces a capsule whose manifest checksums match its f
   expect(sha256(archive)).toBe(download.headers.get('x-checksum-sha256'));
   expect(sha256(archive)).toBe(done.capsule.sha256);
 
-  const dir = await mkdtemp(join(tmpdir(), 'qlp-capsule-test-'));
-  try {
-    await writeFile(join(dir, 'capsule.tar.gz'), archive);
-    await extract({ file: join(dir, 'capsule.tar.gz'), cwd: dir });
-    const manifest = JSON.parse(await readFile(join(dir, 'capsule.json'), 'utf8')) as CapsuleManifest;
-    expect(manifest).toMatchObject({ format: 'quantumcapsule/v1', id: done.capsule.id, intentId: id, version: 1 });
-    expect(manifest.approval).toMatchObject({
-      decision: 'approve',
-      approver: 'ops@example.com',
-      reason: 'looks right',
-    });
-    expect(manifest.approval.digest).toBe(waiting.gate?.digest);
-    expect(manifest.files.map((f) => f.path).sort()).toEqual(
-      [
-        'files/README.md',
-        'files/package.json',
-        'files/src/index.ts',
-        'files/src/queries.ts',
-        'files/src/warehouse-pallet-store.ts',
-        'files/src/warehouse-pallet.ts',
-        'files/test/warehouse-pallet.test.ts',
-        'files/tsconfig.json',
-        'reports/dynamic.json',
-        'reports/validation-report.json',
-        'reports/validation.json',
-        'reports/validation.sarif',
-      ].sort(),
-    );
-    for (const file of manifest.files) {
-      const content = await readFile(join(dir, file.path));
-      expect({ path: file.path, sha256: sha256(content), size: content.length }).toEqual(file);
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  // Signed (capsule v2): it verifies offline with the keys the API serves, and says who approved what.
+  const keys = await call(`${stack.apiUrl}/signing-keys`);
+  const { result, entries } = await verifyCapsule(archive, { trustedKeys: trustedKeysFrom(keys.body) });
+  expect(result).toMatchObject({ status: 'verified', format: 'quantumcapsule/v2', capsuleId: done.capsule.id });
+  expect(result.errors).toEqual([]);
+  const read = (path: string) => JSON.parse(entries!.get(path)!.toString('utf8'));
+  const manifest = read('capsule.json') as CapsuleManifest;
+  expect(manifest).toMatchObject({ format: 'quantumcapsule/v2', id: done.capsule.id, intentId: id, version: 1 });
+  expect(manifest.signing.keyId).toBe(result.signedBy[0]);
+  expect(manifest.approval).toMatchObject({ decision: 'approve', approver: 'ops@example.com', reason: 'looks right' });
+  expect(manifest.approval.digest).toBe(waiting.gate?.digest);
+  expect(manifest.review?.review).toBe(waiting.gate?.digest);
+  expect(manifest.metadata).toMatchObject({
+    name: expect.any(String),
+    technologies: expect.arrayContaining(['TypeScript']),
+    qualityScore: expect.any(Number),
+    tags: [],
+  });
+  expect(manifest.files.map((f) => f.path).sort()).toEqual(
+    [
+      'approval.json',
+      'compliance-report.html',
+      'compliance-report.md',
+      'files/README.md',
+      'files/package.json',
+      'files/src/index.ts',
+      'files/src/queries.ts',
+      'files/src/warehouse-pallet-store.ts',
+      'files/src/warehouse-pallet.ts',
+      'files/test/warehouse-pallet.test.ts',
+      'files/tsconfig.json',
+      'provenance.intoto.json',
+      'reports/dynamic.json',
+      'reports/validation-report.json',
+      'reports/validation.json',
+      'reports/validation.sarif',
+      'sbom.cdx.json',
+    ].sort(),
+  );
+  const approval = read('approval.json');
+  expect(approval).toMatchObject({
+    decision: 'approve',
+    digest: waiting.gate?.digest,
+    authenticated: true,
+    policy: { required: 1, selfApproval: false },
+  });
+  expect(approval.approvers).toEqual([
+    expect.objectContaining({ name: 'ops@example.com', roles: ['approver'], method: 'api-key', via: 'update' }),
+  ]);
+  const provenance = read('provenance.intoto.json');
+  expect(provenance).toMatchObject({
+    _type: 'https://in-toto.io/Statement/v1',
+    predicateType: 'https://slsa.dev/provenance/v1',
+  });
+  expect(provenance.predicate.runDetails.metadata.invocationId).toMatch(new RegExp(`^${done.workflowId}/`));
 
   const audit = await stack.db.auditEvent.findMany({ where: { intentId: id }, orderBy: { id: 'asc' } });
   expect(audit.map((e) => e.type)).toEqual(approvedAuditTrail);
@@ -215,6 +232,9 @@ test('intents are listed newest first, a page at a time, and the OpenAPI documen
   expect(spec.openapi).toBe('3.1.0');
   expect(Object.keys(spec.paths).sort()).toEqual([
     '/audit',
+    '/capsules',
+    '/capsules/verify',
+    '/capsules/{id}',
     '/capsules/{id}/download',
     '/health',
     '/intents',
@@ -226,6 +246,7 @@ test('intents are listed newest first, a page at a time, and the OpenAPI documen
     '/keys',
     '/keys/{id}',
     '/llm/stats',
+    '/signing-keys',
     '/whoami',
   ]);
   // Every operation but health needs a bearer credential.

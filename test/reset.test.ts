@@ -237,7 +237,7 @@ describe('the ordering rule', () => {
     const second = randomUUID();
     await write(id, { seq: 7, run: run('run-a', 1), status: 'COMPLETED', capsule: capsule(first, 'aa') });
     await write(id, { seq: 7, run: run('run-b', 5), status: 'COMPLETED', capsule: capsule(second, 'bb') });
-    const row = await stack.db.intent.findUniqueOrThrow({ where: { id }, include: { capsule: true } });
-    expect(row.capsule).toMatchObject({ id: second, sha256: 'bb' });
+    const row = await stack.db.intent.findUniqueOrThrow({ where: { id }, include: { capsules: true } });
+    expect(row.capsules).toEqual([expect.objectContaining({ id: second, sha256: 'bb' })]);
   });
 });

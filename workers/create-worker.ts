@@ -1,6 +1,7 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, VALIDATION_ACTIVITIES, type ActivityDependencies, type Activities } from '../activities';
 import { ComputePool } from '../adapters/compute/pool';
+import { registerSigningKey } from '../adapters/signing/registry';
 import { validationTaskQueue } from '../contracts/workflow';
 import type * as threaded from '../validation/threaded';
 
@@ -49,6 +50,11 @@ export async function createWorker(options: CreateWorkerOptions): Promise<QlpWor
   const pool = roles.includes('validation')
     ? new ComputePool<typeof threaded>(require.resolve('../validation/threaded'), threads)
     : undefined;
+  if (roles.includes('orchestration')) {
+    // Packaging signs capsules: the key is registered (idempotently) so the API can serve it to verifiers.
+    if (!options.signer) throw new Error('an orchestration worker needs a capsule signer (it packages capsules)');
+    await registerSigningKey(options.db, options.signer);
+  }
   const created = createActivities({ ...options, validation: { ...options.validation, pool } });
   const activities = options.wrapActivities ? options.wrapActivities(created) : created;
   const validation = Object.fromEntries(VALIDATION_ACTIVITIES.map((name) => [name, activities[name]]));

@@ -1,6 +1,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { createDatabase } from '../adapters/db/client';
 import { checkSandboxCapacity, SandboxSelector } from '../adapters/sandbox';
+import { loadLocalSigner } from '../adapters/signing/local-key';
 import { ObjectStore } from '../adapters/storage/s3';
 import { loadConfigOrExit } from '../config';
 import { validationTaskQueue } from '../contracts/workflow';
@@ -36,6 +37,9 @@ async function main() {
       llm: config.llm,
       sandbox,
       validation: { semgrepPath: config.validation.semgrepPath },
+      ...(roles.includes('orchestration') && {
+        signer: loadLocalSigner(config.security.capsuleKeys.dir, config.security.mode),
+      }),
     });
     const queues = [
       roles.includes('orchestration') && `"${config.temporal.taskQueue}" (orchestration)`,

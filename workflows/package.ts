@@ -14,7 +14,7 @@ export async function packageApproved(
   { input }: IntentContext,
   approved: { plan: Plan; artifacts: ArtifactRef[]; validation: ValidationSummary; approval: DecisionRecord },
 ): Promise<CapsuleRef> {
-  const { workflowId, runId } = workflowInfo();
+  const { workflowId, runId, startTime } = workflowInfo();
   return packageCapsule.executeWithOptions({ ...ioActivity, summary: 'Build the capsule and upload it' }, [
     {
       capsuleId: uuid4(),
@@ -23,6 +23,19 @@ export async function packageApproved(
       version: 1,
       ...approved,
       workflow: { workflowId, runId },
+      // Workflow time, as recorded: a retried build gives the same bytes.
+      // eslint-disable-next-line no-restricted-syntax -- the replay-stable workflow clock is the point
+      createdAt: new Date().toISOString(),
+      startedAt: startTime.toISOString(),
+      tenant: input.tenant,
+      tags: input.tags ?? [],
+      ...(input.policy.approval && {
+        approvalPolicy: {
+          required: input.policy.approval.required,
+          allowSelfApproval: input.policy.approval.allowSelfApproval,
+        },
+      }),
+      ...(input.submittedBy && { submittedBy: input.submittedBy.subject }),
     },
   ]);
 }

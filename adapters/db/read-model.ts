@@ -91,10 +91,16 @@ export async function recordIntent(db: Database, p: IntentProjection): Promise<v
         sha256: p.capsule.sha256,
         sizeBytes: BigInt(p.capsule.size),
         fileCount: p.capsule.fileCount,
+        format: p.capsule.format ?? 'quantumcapsule/v1',
+        keyId: p.capsule.keyId ?? null,
+        verdict: p.capsule.verdict ?? null,
+        frameworks: p.capsule.frameworks ? json(p.capsule.frameworks) : Prisma.DbNull,
+        metadata: p.capsule.metadata ? json(p.capsule.metadata) : Prisma.DbNull,
+        ...(p.capsule.createdAt && { createdAt: new Date(p.capsule.createdAt) }),
       };
-      // One capsule per intent: a new run that packaged again replaces the old run's.
+      // One capsule per version of an intent: a new run that packaged the same version again replaces it.
       await tx.capsule.upsert({
-        where: { intentId: p.intentId },
+        where: { intentId_version: { intentId: p.intentId, version: p.capsule.version } },
         create: { ...capsule, intentId: p.intentId },
         update: capsule,
       });

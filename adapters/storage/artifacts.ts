@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { ArtifactManifest, ArtifactRef, FileEntry } from '../../contracts/artifacts';
 import type { ObjectStore } from './s3';
@@ -6,7 +5,8 @@ import type { ObjectStore } from './s3';
 // The artifact store over ObjectStore: where an intent's plan, task files, reports and capsules live,
 // and the checks that keep untrusted generated paths inside the project.
 
-export const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+export { filesDigest, reviewDigest, sha256 } from '../../contracts/digest';
+import { sha256 } from '../../contracts/digest';
 
 export const intentPrefix = (intentId: string) => `intents/${intentId}`;
 const taskPrefix = (intentId: string, taskId: string) => `${intentPrefix(intentId)}/tasks/${taskId}`;
@@ -233,19 +233,4 @@ export async function mergeTaskOutputs(
  */
 export async function loadFiles(store: ObjectStore, refs: ArtifactRef[]): Promise<LoadedFile[]> {
   return (await mergeTaskOutputs(store, refs)).files;
-}
-
-/**
- * What an approver reviews, as one digest: the files that will be packaged (every path and its sha256,
- * in path order) and the validation report as stored. Packaging checks the files against it again.
- */
-export function filesDigest(files: { path: string; content: Buffer }[]): string {
-  const lines = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return createHash('sha256')
-    .update(lines.map((f) => `${f.path}\u0000${sha256(f.content)}\n`).join(''))
-    .digest('hex');
-}
-
-export function reviewDigest(files: string, report: string): string {
-  return createHash('sha256').update(`qlp-review-v1\nfiles ${files}\nreport ${report}\n`).digest('hex');
 }

@@ -61,7 +61,7 @@ export function registerDownload(program: Command): void {
 }
 
 /** An intent id resolves to its capsule; a 404 means the id may be a capsule id itself. */
-async function capsuleFor(api: ApiClient, id: string): Promise<Wanted> {
+export async function capsuleFor(api: ApiClient, id: string): Promise<Wanted> {
   try {
     const intent = (await api.get<IntentView>(`/intents/${id}`)).body;
     const capsule = intent.capsule;
@@ -87,7 +87,7 @@ async function capsuleFor(api: ApiClient, id: string): Promise<Wanted> {
 }
 
 /** The checksum to hold the download to: the header and the intent's record must agree; none at all is refused. */
-function expectedOf(response: Response, wanted: Wanted): { sha256: string; bytes?: number } {
+export function expectedOf(response: Response, wanted: Wanted): { sha256: string; bytes?: number } {
   const header = response.headers.get('x-checksum-sha256')?.toLowerCase();
   const recorded = wanted.sha256?.toLowerCase();
   if (header && recorded && header !== recorded)

@@ -12,6 +12,7 @@ interface SubmitOptions {
   idempotencyKey?: string;
   file?: string;
   wait?: boolean;
+  tag?: string[];
 }
 
 export function registerSubmit(program: Command): void {
@@ -22,6 +23,11 @@ export function registerSubmit(program: Command): void {
     .option('-f, --file <path>', 'read the intent text from a file')
     .option('-t, --tenant <tenant>', 'tenant (lowercase letters, digits, dashes)')
     .option('-k, --idempotency-key <key>', 'resubmitting with the same key returns the first intent')
+    .option(
+      '--tag <tag>',
+      "a label carried into the capsule's metadata (repeatable)",
+      (tag: string, tags: string[] = []) => [...tags, tag],
+    )
     .option('-w, --wait', 'wait until the intent awaits approval or finishes (exit 1 if it fails or is rejected)')
     .addHelpText(
       'after',
@@ -33,7 +39,11 @@ export function registerSubmit(program: Command): void {
       const text = await intentText(words, options.file);
       const response = await ctx.api.post<IntentView>(
         '/intents',
-        { text, ...(options.tenant !== undefined && { tenant: options.tenant }) },
+        {
+          text,
+          ...(options.tenant !== undefined && { tenant: options.tenant }),
+          ...(options.tag !== undefined && { tags: options.tag }),
+        },
         { headers: options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey } },
       );
       const intent = response.body;

@@ -12,6 +12,7 @@ import { listen } from '../../api/listen';
 import { loadConfig, type Config } from '../../config';
 import type { Role } from '../../contracts/identity';
 import { setDefaultToken } from './api';
+import { loadLocalSigner } from '../../adapters/signing/local-key';
 import { createWorker, type CreateWorkerOptions, type QlpWorker } from '../../workers/create-worker';
 
 /** How long a test waits for something that will happen: generous, since a loaded 2-core machine is slow. */
@@ -101,7 +102,7 @@ export async function startWorker(
   options: Partial<
     Pick<
       CreateWorkerOptions,
-      'wrapActivities' | 'shutdownGraceTime' | 'planner' | 'llm' | 'sandbox' | 'roles' | 'validationThreads'
+      'wrapActivities' | 'shutdownGraceTime' | 'planner' | 'llm' | 'sandbox' | 'roles' | 'validationThreads' | 'signer'
     >
   > = {},
 ): Promise<RunningWorker> {
@@ -116,6 +117,8 @@ export async function startWorker(
     ...options,
     llm: options.llm ?? stack.config.llm,
     sandbox: options.sandbox ?? new SandboxSelector(stack.config.sandbox),
+    // As the worker process does: the key in the data dir, created on first use (shared by the run's files).
+    signer: options.signer ?? loadLocalSigner(stack.config.security.capsuleKeys.dir, 'development'),
   });
   const running = worker.run();
   return {

@@ -168,7 +168,6 @@ describe('conflicts across tasks reach the gate, and packaging can still build w
       deterministicTarGz(
         new Map(paths.map((p) => [`files/${p}`, Buffer.from('x')])),
         paths.map((p) => `files/${p}`),
-        intentId,
       );
     await expect(archive(shipped.map((f) => f.path))).resolves.toBeInstanceOf(Buffer);
     await expect(archive(['docs/api.md', 'docs/api.md/index.md'])).rejects.toThrow();

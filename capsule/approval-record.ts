@@ -1,0 +1,51 @@
+import type { ApprovalRecord } from '../contracts/capsule';
+import type { DecisionRecord } from '../contracts/decision';
+import type { ApprovalPolicy } from '../contracts/workflow';
+
+/** approval.json: the decision as the gate recorded it, and the policy it was taken under. */
+export function approvalRecord(
+  intentId: string,
+  decision: DecisionRecord,
+  policy: Pick<ApprovalPolicy, 'required' | 'allowSelfApproval'> | undefined,
+  submittedBy: string | undefined,
+): ApprovalRecord {
+  // Gates before identities took one plain decision: the approver is the name given, unauthenticated.
+  const approvers = decision.approvals ?? [
+    {
+      decision: decision.decision,
+      subject: decision.approver,
+      name: decision.approver,
+      roles: [],
+      tenants: [],
+      method: 'unauthenticated' as const,
+      via: decision.via,
+      digest: decision.digest,
+      reason: decision.reason,
+      decidedAt: decision.decidedAt ?? '1970-01-01T00:00:00.000Z',
+    },
+  ];
+  return {
+    schemaVersion: 1,
+    intentId,
+    decision: decision.decision,
+    via: decision.via,
+    decidedAt: decision.decidedAt ?? null,
+    digest: decision.digest ?? null,
+    authenticated: decision.authenticated ?? false,
+    policy: {
+      required: policy?.required ?? 1,
+      selfApproval: policy?.allowSelfApproval ?? true,
+      submittedBy: submittedBy ?? null,
+    },
+    approvers: approvers.map((a) => ({
+      subject: a.subject,
+      name: a.name,
+      roles: a.roles,
+      method: a.method,
+      via: a.via,
+      decidedAt: a.decidedAt,
+      digest: a.digest ?? null,
+      reason: a.reason ?? null,
+    })),
+  };
+}
