@@ -132,7 +132,8 @@ async function verifyStored(
       limitBytes: VERIFY_ON_READ_MAX_BYTES,
     };
   }
-  return verifyArchive(await deps.store.stream(row.objectKey), keys);
+  // The stored object must be this capsule: intact, signed, and not another capsule under its key.
+  return verifyArchive(await deps.store.stream(row.objectKey), keys, row.id);
 }
 
 /** The row says there is a capsule, the bucket has no such object: a failed verification, not a server error. */
@@ -155,8 +156,9 @@ function missingArchive(row: Capsule): VerificationResult {
 export async function verifyArchive(
   archive: Buffer | Readable,
   keys: Map<string, string>,
+  requested?: string,
 ): Promise<VerificationResult> {
-  const { result } = await verifyCapsule(archive, { trustedKeys: keys });
+  const { result } = await verifyCapsule(archive, { trustedKeys: keys, ...(requested && { requested }) });
   return result;
 }
 

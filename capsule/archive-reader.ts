@@ -173,6 +173,10 @@ class EntryCollector {
     const named = `entry ${quote(path)}`;
     if (entry.type !== 'File' && entry.type !== 'OldFile')
       return { message: `${named} is a ${entry.type}, not a regular file`, fault: 'not-a-file' };
+    // Extractors disagree on what a global header's `path` does (tar's Parser ignores it, others rename
+    // every entry): what we verified could unpack elsewhere. Capsules never carry one.
+    if (entry.globalExtended)
+      return { message: `${named} follows a pax global header, which capsules never hold`, fault: 'not-a-file' };
     const unsafe = unsafePathReason(path);
     if (unsafe) return { message: `${named}: its path ${unsafe}`, fault: 'unsafe-path' };
     if (this.paths.has(path)) return { message: `${named} appears twice`, fault: 'duplicate' };

@@ -34,6 +34,8 @@ export interface VerifyOptions {
   /** keyId → SPKI PEM; signatures by any other key do not count. */
   trustedKeys: ReadonlyMap<string, string>;
   limits?: Partial<ArchiveLimits>;
+  /** The capsule asked for, by its id or its intent's: a genuine capsule of anything else is not it. */
+  requested?: string;
 }
 
 export interface Verification {
@@ -74,6 +76,8 @@ export async function verifyCapsule(
   if (!manifest && entries.has(CAPSULE_PATHS.manifestSignature))
     checkSignature(entries, list, 'manifest-signature', SIGNED_MANIFEST, options.trustedKeys);
 
+  if (manifest && options.requested !== undefined) checkRequested(manifest, options.requested, list);
+
   const status = !list.ok || !manifest ? 'failed' : manifest.format === CAPSULE_FORMAT_V2 ? 'verified' : 'unsigned';
   if (status !== 'failed') markVerified(entries);
   return { result: resultOf(list, status, manifest, manifest?.files.length ?? 0), entries };
@@ -87,6 +91,19 @@ function verifyV2(entries: Entries, manifest: ManifestV2, list: CheckList, trust
   checkReview(entries, manifest, list);
   // Against the signed manifest's review.review: when the files do not match it, review-digest says so.
   checkApproval(entries, manifest, manifest.review.review, list);
+}
+
+/** A served capsule must be the one asked for: signed and intact is not enough if it is another intent's. */
+function checkRequested(manifest: ManifestV1 | ManifestV2, requested: string, list: CheckList): void {
+  const id = requested.toLowerCase();
+  if (manifest.id.toLowerCase() === id || manifest.intentId.toLowerCase() === id) {
+    list.pass('requested', `${MANIFEST}: capsule ${manifest.id} of intent ${manifest.intentId}, as asked (${id})`);
+  } else {
+    list.fail(
+      'requested',
+      `${MANIFEST}: capsule ${manifest.id} of intent ${manifest.intentId} is not ${id}, which was asked for`,
+    );
+  }
 }
 
 /** capsule.json, parsed for its format; a failed `manifest` check and undefined when it cannot be. */

@@ -221,7 +221,6 @@ test('names from the archive are escaped: no control or bidi character reaches t
 });
 
 describe('by id, through the API', () => {
-  const intentId = '4a1d7a3e-2f55-4d0c-9a39-5f3a0c1b2d11';
   const capsuleId = 'c0ffee00-1234-4abc-8def-0123456789ab';
   const downloadRoute =
     (body: Buffer, checksum: string): Route =>
@@ -233,8 +232,8 @@ describe('by id, through the API', () => {
     };
   const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
   const routes = (body: Buffer, checksum: string) => [
-    jsonRoute(`/api/v1/intents/${intentId}`, {
-      id: intentId,
+    jsonRoute(`/api/v1/intents/${good.intentId}`, {
+      id: good.intentId,
       status: 'COMPLETED',
       capsule: { id: capsuleId, version: 1, sha256: checksum },
     }),
@@ -245,7 +244,7 @@ describe('by id, through the API', () => {
   test('downloads the capsule and the signing keys, then verifies', async () => {
     const server = await hostileApi(routes(good.archive, sha(good.archive)));
     try {
-      const run = await qlp([intentId], server);
+      const run = await qlp([good.intentId], server);
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       expect(run.stdout).toContain(`verified: capsule ${good.capsuleId}`);
@@ -254,10 +253,30 @@ describe('by id, through the API', () => {
     }
   });
 
+  test('a genuine capsule of another intent is not the one asked for', async () => {
+    const other = '4a1d7a3e-2f55-4d0c-9a39-5f3a0c1b2d11';
+    const server = await hostileApi([
+      jsonRoute(`/api/v1/intents/${other}`, {
+        id: other,
+        status: 'COMPLETED',
+        capsule: { id: capsuleId, version: 1, sha256: sha(good.archive) },
+      }),
+      downloadRoute(good.archive, sha(good.archive)),
+      jsonRoute('/api/v1/signing-keys', signingKeyList(good)),
+    ]);
+    try {
+      const run = await qlp([other], server);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain(`is not ${other}, which was asked for`);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('a download that does not match the announced checksum is not verified', async () => {
     const server = await hostileApi(routes(Buffer.from(good.archive).fill(0, 10, 20), sha(good.archive)));
     try {
-      const run = await qlp([intentId], server);
+      const run = await qlp([good.intentId], server);
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/^error: checksum mismatch: the API announced sha256 [0-9a-f]{64} but the download/);
       expect(run.stdout).toBe('');

@@ -41,7 +41,7 @@ export function registerVerify(program: Command): void {
       const api = () => contextOf(command).api;
       const trustedKeys = options.keys ? readKeyFiles(options.keys) : await apiKeys(api());
       const archive = file ? createReadStream(file) : await download(api(), target);
-      const { result, entries } = await verifyCapsule(archive, { trustedKeys });
+      const { result, entries } = await verifyCapsule(archive, { trustedKeys, ...(!file && { requested: target }) });
       if (json) out(escapeJsonText(JSON.stringify(result)));
       else out(render(result, { color: wantsColor(process.stdout) }, Boolean(options.allowUnsigned)));
 
