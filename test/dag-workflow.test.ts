@@ -208,6 +208,10 @@ test('cancelling an intent waiting at the gate ends it without a capsule', async
   const cancelled = await until(intent.id, ['CANCELLED']);
   expect(cancelled.statusReason).toBe('cancelled by dag-submitter');
   expect(await stack.db.capsule.count({ where: { intentId: intent.id } })).toBe(0);
+  // Nothing was running to slow the body's end: the run still ends Canceled in Temporal, as documented.
+  const handle = stack.temporal.workflow.getHandle(intent.workflowId);
+  await expect(handle.result()).rejects.toThrow();
+  expect((await handle.describe()).status.name).toBe('CANCELLED');
 });
 
 test('a plan larger than the limit is refused with a clear reason', async () => {

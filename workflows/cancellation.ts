@@ -38,6 +38,11 @@ export class CancelRequests {
     );
   }
 
+  /** Whether the `cancelIntent` update (the API's cancel) started it, rather than a Temporal cancel request. */
+  get fromUpdate(): boolean {
+    return this.request !== undefined;
+  }
+
   /** Who cancelled and why, as the read model and audit trail record it. */
   describe(): { by: string; reason: string } {
     const by = this.request?.requestedBy ?? 'Temporal cancel request';

@@ -1,4 +1,4 @@
-import { CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched, setHandler } from '@temporalio/workflow';
 import type { IntentOutcome, IntentWorkflowInput } from '../contracts/workflow';
 import { CancelRequests } from './cancellation';
 import { failureMessage } from './failures';
@@ -65,9 +65,21 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
       await CancellationScope.nonCancellable(() =>
         progress.advance('CANCELLED', { reason, audit: { type: 'intent.cancelled', actor: by } }),
       );
+      // The API's cancel is the update, then a Temporal cancel request: ending before that request arrives
+      // would show the run as Failed. Wait for it (bounded, should the API die in between).
+      if (cancelRequests.fromUpdate && patched('cancel-ends-canceled')) await untilCancelRequested();
       throw error;
     }
     await progress.advance('FAILED', { reason: failureMessage(error) });
     throw error;
+  }
+}
+
+/** Returns once Temporal has been asked to cancel the run (the root scope is cancelled), or after a minute. */
+async function untilCancelRequested(): Promise<void> {
+  try {
+    await condition(() => false, '1 minute');
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
   }
 }
