@@ -92,6 +92,13 @@ export type IgnoredDecision = z.infer<typeof IgnoredDecision>;
 /** The human gate before packaging: open until decided, or timed out (which rejects). */
 export const GateState = z.object({
   state: z.enum(['open', 'decided', 'timed_out']),
+  /** Which gate: `release` (before packaging). Absent in intents gated before gates had ids. */
+  id: z.literal('release').optional(),
+  /** When an undecided gate times out (and rejects), workflow time. */
+  deadline: z.iso.datetime().optional(),
+  /** Roles that may decide, and whether unsigned `decision` signals count (as unauthenticated). */
+  roles: z.array(z.string()).optional(),
+  unsignedSignals: z.enum(['accept', 'refuse']).optional(),
   decision: DecisionRecord.optional(),
   /** What approvers review and sign: sha256 of the files to be packaged and of the validation report. */
   digest: z.string().optional(),

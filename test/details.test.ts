@@ -102,3 +102,27 @@ test('an open gate that needs two approvers says who has approved and what is un
   expect(text).toContain('Approvals: 1 of 2 (\\*alice\\*)');
   expect(text).toContain(`Review digest: \`${'ab'.repeat(32)}\``);
 });
+
+test('an open gate tells an ops person which gate, until when, who may decide and exactly what to send', () => {
+  const state = atGate({ typecheck, reportKey: 'k' });
+  const gate = {
+    state: 'open' as const,
+    id: 'release' as const,
+    deadline: '2026-12-07T10:00:00.000Z',
+    roles: ['approver'],
+    required: 1,
+    approvals: [],
+    digest: 'cd'.repeat(32),
+  };
+  const signed = renderDetails({ ...state, gate: { ...gate, unsignedSignals: 'refuse' } });
+  expect(signed).toContain('**Gate `release` is open**; rejects at 2026-12-07T10:00:00.000Z unless decided.');
+  expect(signed).toContain('Approvals: 0 of 1 by the `approver` role');
+  expect(signed).toContain('update `submitDecision` or the');
+  expect(signed).toContain(
+    `signal \`decision\` with \`{"token": "…"}\`, the signed decision from \`qlp approve ${state.intentId} --token\``,
+  );
+  expect(signed).not.toContain('unsigned');
+  // Where the deployment takes unsigned signals, the JSON to send is spelled out.
+  const lenient = renderDetails({ ...state, gate: { ...gate, unsignedSignals: 'accept' } });
+  expect(lenient).toContain('`{"decision": "approve", "approver": "you@example.com", "reason": "…"}`');
+});

@@ -141,6 +141,16 @@ test('the Temporal Web UI can find an intent by status and shows its summary', a
   const handle = stack.temporal.workflow.getHandle(body.workflowId);
   const description = await handle.describe();
   expect(await description.staticSummary()).toBe('Intent: A CLI tool to track nightly sales reports');
+  // The open gate: named in the current details with what to send, and its timer says what it is for.
+  const { currentDetails } = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+  expect(currentDetails).toMatch(/\*\*Gate `release` is open\*\*; rejects at \S+ unless decided\./);
+  expect(currentDetails).toContain(`qlp approve ${body.id} --token`);
+  const events = (await handle.fetchHistory()).events ?? [];
+  const timer = events.find((event) => event.timerStartedEventAttributes);
+  const summary = timer?.userMetadata?.summary?.data;
+  expect(summary && JSON.parse(Buffer.from(summary).toString('utf8'))).toMatch(
+    /^release gate: rejects at \S+ unless decided$/,
+  );
   const listed = await eventually(async () => {
     const found = [];
     for await (const wf of stack.temporal.workflow.list({
@@ -151,6 +161,14 @@ test('the Temporal Web UI can find an intent by status and shows its summary', a
     return found.length ? found : undefined;
   }, 'visibility to index the search attributes');
   expect(listed).toEqual([body.workflowId]);
+  // The README's "Intents (no tasks)" view: the intent, none of its task children.
+  const intentsOnly = [];
+  for await (const wf of stack.temporal.workflow.list({
+    query: `WorkflowType = 'intentWorkflow' AND WorkflowId STARTS_WITH '${body.workflowId}'`,
+  })) {
+    intentsOnly.push(wf.workflowId);
+  }
+  expect(intentsOnly).toEqual([body.workflowId]);
   const children = [];
   for await (const wf of stack.temporal.workflow.list({ query: `ParentWorkflowId = '${body.workflowId}'` })) {
     children.push(wf.workflowId);

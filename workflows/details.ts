@@ -1,3 +1,4 @@
+import type { GateState } from '../contracts/decision';
 import type { IntentState } from '../contracts/state';
 import { markdownLiteral } from '../contracts/text';
 import type { CoverageSummary } from '../contracts/requirements';
@@ -30,15 +31,7 @@ export function renderDetails(state: IntentState): string {
     }
     if (dynamic) lines.push(...sandboxLines(dynamic));
   }
-  if (state.gate?.state === 'open') {
-    lines.push('', 'Waiting for a `decision` (approve/reject).');
-    const { required, approvals = [], digest } = state.gate;
-    if (required !== undefined) {
-      const names = approvals.filter((a) => a.decision === 'approve').map((a) => markdownLiteral(a.name));
-      lines.push(`Approvals: ${names.length} of ${required}${names.length ? ` (${names.join(', ')})` : ''}`);
-    }
-    if (digest) lines.push(`Review digest: \`${digest}\` (send decisions signed: \`qlp approve --token\`)`);
-  }
+  if (state.gate?.state === 'open') lines.push('', ...openGateLines(state.intentId, state.gate));
   if (state.gate?.decision) {
     const d = state.gate.decision;
     const at = d.decidedAt ? ` at ${d.decidedAt}` : '';
@@ -86,4 +79,33 @@ function coverageLines(coverage: CoverageSummary): string[] {
         `- ✘ ${r.id} ${r.capability ?? r.framework ?? 'functional'}: ${markdownLiteral(r.text, 200)} — ${markdownLiteral(r.reason, 400)}`,
     ),
   ];
+}
+
+/** An open gate for an ops person: which, until when, who may decide, and exactly what to send. */
+function openGateLines(intentId: string, gate: GateState): string[] {
+  const { id = 'release', deadline, roles, required, approvals = [], digest, unsignedSignals } = gate;
+  const until = deadline ? `; rejects at ${deadline} unless decided` : '';
+  const lines = [`**Gate \`${id}\` is open**${until}.`];
+  if (required !== undefined) {
+    const names = approvals.filter((a) => a.decision === 'approve').map((a) => markdownLiteral(a.name));
+    const who = roles?.length ? ` by the ${roles.map((r) => `\`${r}\``).join(', ')} role` : '';
+    lines.push(`Approvals: ${names.length} of ${required}${who}${names.length ? ` (${names.join(', ')})` : ''}`);
+  }
+  if (!digest) {
+    lines.push('Send the `decision` signal: `{"decision": "approve", "approver": "you@example.com", "reason": "…"}`');
+    return lines;
+  }
+  lines.push(
+    `Review digest: \`${digest}\``,
+    'To decide: `qlp approve|reject ' + intentId + ' --reason "…"`, or send the update `submitDecision` or the',
+    `signal \`decision\` with \`{"token": "…"}\`, the signed decision from \`qlp approve ${intentId} --token\``,
+    `(or \`POST /api/v1/intents/${intentId}/decision-token\`).`,
+  );
+  if (unsignedSignals === 'accept') {
+    lines.push(
+      'This deployment also takes an unsigned `decision` signal, recorded as unauthenticated:',
+      '`{"decision": "approve", "approver": "you@example.com", "reason": "…"}`',
+    );
+  }
+  return lines;
 }

@@ -1,3 +1,4 @@
+import { msToNumber } from '@temporalio/common/lib/time';
 import { ApplicationFailure, condition, log, patched, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import { DecisionInput, type Approval, type DecisionRecord, type IgnoredDecision } from '../contracts/decision';
 import { printable } from '../contracts/text';
@@ -163,18 +164,29 @@ export class ReleaseGate {
       return decision;
     }
     this.digest = validation.score?.digest?.review ?? NO_REVIEW_DIGEST;
+    const { gateTimeout } = this.input.policy;
+    // What the Web UI's details show an ops person: which gate, until when, who, and what to send.
+    const deadline = new Date(Date.parse(now()) + msToNumber(gateTimeout)).toISOString();
+    const shown = { id: 'release' as const, deadline };
     state.gate = this.policy
       ? {
           state: 'open',
+          ...shown,
+          roles: ['approver'],
+          unsignedSignals: this.policy.unauthenticatedSignals,
           digest: this.digest,
           required: this.policy.required,
           approvals: [],
           selfApproval: this.policy.allowSelfApproval,
         }
-      : { state: 'open' };
+      : { state: 'open', ...shown };
     await this.progress.advance('AWAITING_APPROVAL', { validation, gate: state.gate });
-    const { gateTimeout } = this.input.policy;
-    if (!(await condition(() => this.decision !== undefined, gateTimeout))) {
+    const decided = () => this.decision !== undefined;
+    const summary = `release gate: rejects at ${deadline} unless decided`;
+    const inTime = patched('gate-timer-summary')
+      ? await condition(decided, gateTimeout, { summary })
+      : await condition(decided, gateTimeout);
+    if (!inTime) {
       const decision: DecisionRecord = {
         decision: 'reject',
         approver: 'policy:gate-timeout',

@@ -25,6 +25,8 @@ test('an intent nobody decides on is rejected when the 7-day gate times out', as
   expect(status).toBe('REJECTED');
   expect(gate).toEqual({
     state: 'timed_out',
+    id: 'release',
+    deadline: expect.any(String),
     decision: {
       decision: 'reject',
       approver: 'policy:gate-timeout',
@@ -37,6 +39,9 @@ test('an intent nobody decides on is rejected when the 7-day gate times out', as
   const decidedAfter = Date.parse(gate!.decision!.decidedAt!) - serverStart;
   expect(decidedAfter).toBeGreaterThanOrEqual(7 * DAY);
   expect(decidedAfter).toBeLessThan(8 * DAY);
+  // The deadline the Web UI showed is when it rejected (both workflow time).
+  expect(Date.parse(gate!.decision!.decidedAt!) - Date.parse(gate!.deadline!)).toBeGreaterThanOrEqual(0);
+  expect(Date.parse(gate!.decision!.decidedAt!) - Date.parse(gate!.deadline!)).toBeLessThan(60_000);
   expect(intent.recordedStatuses().at(-1)).toBe('REJECTED');
   expect(intent.calls('recordIntent').at(-1)!.input.gate.state).toBe('timed_out');
   expect(intent.calls('packageCapsule')).toHaveLength(0);
@@ -50,7 +55,10 @@ test('an approval sent 3 days into the gate wins over the timeout', async () => 
 
   await env.sleep('3 days');
   expect((await env.currentTimeMs()) - gateOpened).toBeGreaterThanOrEqual(3 * DAY);
-  expect((await intent.status()).gate).toEqual({ state: 'open' }); // 3 of 7 days: still waiting
+  const open = (await intent.status()).gate;
+  expect(open).toEqual({ state: 'open', id: 'release', deadline: expect.any(String) }); // 3 of 7 days: still waiting
+  expect(Date.parse(open!.deadline!) - gateOpened).toBeGreaterThanOrEqual(7 * DAY - 60_000);
+  expect(Date.parse(open!.deadline!) - gateOpened).toBeLessThanOrEqual(7 * DAY);
 
   const decided = await intent.handle.executeUpdate('submitDecision', {
     args: [{ decision: 'approve', approver: 'ops@example.com', reason: 'reviewed' }],
