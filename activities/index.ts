@@ -3,15 +3,18 @@ import { LlmGateway, type LlmConfig } from '../adapters/llm';
 import { gatewayReviewers } from '../adapters/llm/reviewer';
 import type { SandboxProvider } from '../adapters/sandbox';
 import type { ObjectStore } from '../adapters/storage/s3';
+import { DEFAULT_WEBHOOK_CONFIG, type WebhookConfig } from '../config/webhooks';
 import type { Plan } from '../contracts/plan';
 import type { CapsuleSigner } from '../contracts/capsule';
 import type { ParseIntentInput } from '../contracts/workflow';
+import { createDropActivities } from './build-drop';
 import { createPackagingActivities } from './package-capsule';
 import { createPlanningActivities } from './parse-intent';
 import { createReadModelActivities } from './record-projections';
 import { createAgentActivities } from './run-agent';
 import { withRunInfo } from './run-info';
 import { createValidationActivities, type ValidationActivityOptions } from './validate';
+import { createWebhookActivities } from './webhooks';
 
 /** Turns intent text into a plan. Benchmarks and tests pass fixed shapes; otherwise the LLM or offline planner. */
 export type Planner = (input: ParseIntentInput) => Plan | Promise<Plan>;
@@ -29,6 +32,8 @@ export interface ActivityDependencies {
   validation?: Omit<ValidationActivityOptions, 'sandbox'>;
   /** Signs capsules (orchestration workers, which package): adapters/signing, or a KMS behind the same interface. */
   signer?: CapsuleSigner;
+  /** Where webhook deliveries may go and how they retry (the worker's config); default: https to public targets only. */
+  webhooks?: WebhookConfig;
 }
 
 /** The activities validation workers serve, on their own task queue (contracts/workflow.ts validationTaskQueue). */
@@ -44,7 +49,16 @@ export const VALIDATION_ACTIVITIES = [
  * Every activity the workers register, built over real adapters (tests pass test settings, not mocks).
  * Reads no environment: the worker passes its config.
  */
-export function createActivities({ db, store, planner, llm, sandbox, validation, signer }: ActivityDependencies) {
+export function createActivities({
+  db,
+  store,
+  planner,
+  llm,
+  sandbox,
+  validation,
+  signer,
+  webhooks = DEFAULT_WEBHOOK_CONFIG,
+}: ActivityDependencies) {
   const gateway = new LlmGateway(db, llm);
   // In LLM mode layer 1's review goes through the same gateway as the agents, charged to the intent.
   const llmReviewers = validation?.llmReviewers ?? gatewayReviewers(gateway, llm.budget);
@@ -62,7 +76,9 @@ export function createActivities({ db, store, planner, llm, sandbox, validation,
     runAgent: withRunInfo(agents.runAgent),
     ...createValidationActivities(store, { ...validation, llmReviewers, sandbox }),
     ...createPackagingActivities(store, signer),
-    ...createReadModelActivities(db),
+    ...createDropActivities(store),
+    ...createReadModelActivities(db, webhooks),
+    ...createWebhookActivities(db, webhooks),
   };
 }
 

@@ -5,12 +5,14 @@ import { openApiDocument } from './openapi';
 import { notFound, problemHandler, undecodablePath } from './problems';
 import { auditRoutes } from './routes/audit';
 import { capsuleRoutes } from './routes/capsules';
+import { dropRoutes } from './routes/drops';
 import { healthRoutes } from './routes/health';
 import { intentRoutes } from './routes/intents';
 import { keyRoutes } from './routes/keys';
 import { llmRoutes } from './routes/llm';
 import { signingKeyRoutes } from './routes/signing-keys';
 import { validationRoutes } from './routes/validation';
+import { webhookRoutes } from './routes/webhooks';
 
 /** The REST API: validates, calls one Temporal or read-model function per route, maps the result. */
 export function createApp(deps: ApiDependencies): express.Express {
@@ -29,9 +31,11 @@ export function createApp(deps: ApiDependencies): express.Express {
     capsuleRoutes(deps),
     llmRoutes(deps),
     validationRoutes(deps),
+    dropRoutes(deps),
     keyRoutes(deps),
     auditRoutes(deps),
     signingKeyRoutes(deps),
+    webhookRoutes(deps),
   );
   app.use('/api/v1', v1);
   app.use((req, _res, next) => next(notFound(`route ${req.method} ${req.path}`)));

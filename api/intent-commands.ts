@@ -6,10 +6,10 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type Duration } from '@temporalio/common';
 import { executeUpdate } from '../adapters/temporal/updates';
 import { appendAuditEvent } from '../adapters/db/audit';
-import { tenantPolicy } from '../config/security';
+import { tenantPolicy, type TenantPolicy } from '../config/security';
 import { signDecision, type DecisionClaims } from '../contracts/approval';
 import type { DecisionRecord, DecisionRequest, GateState } from '../contracts/decision';
 import type { DecisionTokenView } from '../contracts/views';
@@ -18,6 +18,7 @@ import { intentWorkflowId, type CancelRequest, type SubmitIntentRequest } from '
 import { QlpStatus, QlpTenant } from '../contracts/search-attributes';
 import { markdownLiteral } from '../contracts/text';
 import type { Intent } from '../generated/prisma/client';
+import type { GateEscalation } from '../contracts/workflow';
 import type { intentWorkflow } from '../workflows';
 import { cancelIntentUpdate, submitDecisionUpdate } from '../workflows/messages';
 import { tenantScope } from './auth/guard';
@@ -180,6 +181,20 @@ async function findByKey(deps: ApiDependencies, tenant: string, idempotencyKey: 
   return earlier;
 }
 
+/** The tenant's escalation ladder, when it has one (the gate's timeout alone otherwise). */
+function escalationOf(policy: TenantPolicy): { escalation?: GateEscalation } {
+  const { gateRemindAfter, gateEscalateAfter, gateEscalateTo, gateOnTimeout } = policy;
+  if (!gateRemindAfter && !gateEscalateAfter && gateOnTimeout === 'reject') return {};
+  return {
+    escalation: {
+      ...(gateRemindAfter && { remindAfter: gateRemindAfter as Duration }),
+      ...(gateEscalateAfter && { escalateAfter: gateEscalateAfter as Duration }),
+      ...(gateEscalateTo && { escalateTo: gateEscalateTo }),
+      onTimeout: gateOnTimeout,
+    },
+  };
+}
+
 async function startIntentWorkflow(
   deps: ApiDependencies,
   intent: Intent,
@@ -218,6 +233,7 @@ async function startIntentWorkflow(
               allowSelfApproval: tenant.allowSelfApproval,
               unauthenticatedSignals: config.security.unsignedSignals,
               publicKeys: [deps.signingKey.publicKeyHex],
+              ...escalationOf(tenant),
             },
           },
           submittedBy: { subject: principal.subject, name: principal.name },

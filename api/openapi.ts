@@ -4,7 +4,17 @@ import { CreateApiKeyRequest } from '../contracts/identity';
 import { CancelIntentBody, ListIntentsQuery, SubmitIntentRequest } from '../contracts/intent';
 import { AuditPageView, AuditQuery, AuditTrailView } from '../contracts/audit-chain';
 import { SigningKeyList, VerificationResult } from '../contracts/capsule';
+import { DROP_GATES, QuantumDropView } from '../contracts/drop';
 import { ListCapsulesQuery } from '../contracts/capsule-query';
+import {
+  CreatedWebhookView,
+  CreateWebhookRequest,
+  ListDeliveriesQuery,
+  WebhookDeliveryPage,
+  WebhookDeliveryView,
+  WebhookList,
+  WebhookView,
+} from '../contracts/webhooks';
 import {
   ApiKeyList,
   ApiKeyView,
@@ -46,6 +56,13 @@ const schemas = {
   CapsuleDetail: z.toJSONSchema(CapsuleDetailView),
   VerificationResult: z.toJSONSchema(VerificationResult),
   SigningKeyList: z.toJSONSchema(SigningKeyList),
+  QuantumDrop: z.toJSONSchema(QuantumDropView),
+  CreateWebhookRequest: z.toJSONSchema(CreateWebhookRequest, { io: 'input' }),
+  Webhook: z.toJSONSchema(WebhookView),
+  CreatedWebhook: z.toJSONSchema(CreatedWebhookView),
+  WebhookList: z.toJSONSchema(WebhookList),
+  WebhookDelivery: z.toJSONSchema(WebhookDeliveryView),
+  WebhookDeliveryPage: z.toJSONSchema(WebhookDeliveryPage),
   Problem: z.toJSONSchema(ProblemView),
 };
 
@@ -60,6 +77,8 @@ const idParam = (name: string) => ({ name, in: 'path', required: true, schema: {
 const listQuery = z.toJSONSchema(ListIntentsQuery, { io: 'input' }) as { properties: Record<string, object> };
 
 const capsuleQuery = z.toJSONSchema(ListCapsulesQuery, { io: 'input' }) as { properties: Record<string, object> };
+
+const deliveriesQuery = z.toJSONSchema(ListDeliveriesQuery, { io: 'input' }) as { properties: Record<string, object> };
 
 /** A capsule archive as the request body (POST /capsules/verify). */
 const archiveBody = {
@@ -179,6 +198,58 @@ export const openApiDocument = {
         responses: { 200: { description: 'Revoked', ...json('ApiKey') }, 404: problem('Unknown key') },
       },
     },
+    '/webhooks': {
+      post: {
+        summary: 'Subscribe a URL to events (admin): the signing secret is in the response, once',
+        requestBody: { required: true, ...json('CreateWebhookRequest') },
+        responses: {
+          201: { description: 'Created', ...json('CreatedWebhook') },
+          400: problem('Invalid request, or a URL the deployment refuses (scheme, internal target)'),
+        },
+      },
+      get: {
+        summary: "The webhook subscriptions of the admin's tenants (never their secrets)",
+        responses: { 200: { description: 'Subscriptions', ...json('WebhookList') } },
+      },
+    },
+    '/webhooks/{id}': {
+      get: {
+        summary: 'A webhook subscription (admin)',
+        parameters: [idParam('id')],
+        responses: { 200: { description: 'The subscription', ...json('Webhook') }, 404: problem('Unknown webhook') },
+      },
+      delete: {
+        summary: 'Disable and delete a webhook subscription (admin); its delivery log stays',
+        parameters: [idParam('id')],
+        responses: { 200: { description: 'Deleted', ...json('Webhook') }, 404: problem('Unknown webhook') },
+      },
+    },
+    '/webhooks/{id}/deliveries': {
+      get: {
+        summary: "A subscription's delivery log, newest first, each delivery with its attempts (admin)",
+        parameters: [
+          idParam('id'),
+          ...Object.entries(deliveriesQuery.properties).map(([name, schema]) => ({ name, in: 'query', schema })),
+        ],
+        responses: {
+          200: { description: 'A page', ...json('WebhookDeliveryPage') },
+          400: problem('Invalid query'),
+          404: problem('Unknown webhook'),
+        },
+      },
+    },
+    '/webhooks/{id}/deliveries/{delivery}/redeliver': {
+      post: {
+        summary: 'Send an event again, as a new delivery with the same event id (admin)',
+        parameters: [idParam('id'), idParam('delivery')],
+        responses: {
+          202: { description: 'The new delivery, started', ...json('WebhookDelivery') },
+          404: problem('Unknown webhook or delivery'),
+          409: problem('The webhook was deleted'),
+          503: problem('Temporal unavailable; nothing was sent'),
+        },
+      },
+    },
     '/audit': {
       get: {
         summary:
@@ -214,6 +285,29 @@ export const openApiDocument = {
             },
           },
           404: problem('Unknown intent, or not validated yet'),
+        },
+      },
+    },
+    '/intents/{id}/drops/{gate}': {
+      get: {
+        summary:
+          "The gate's review bundle (QuantumDrop): diffs since the last version, plan, scores, findings, tests, coverage, cost",
+        parameters: [
+          idParam('id'),
+          { name: 'gate', in: 'path', required: true, schema: { type: 'string', enum: [...DROP_GATES] } },
+          { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'html'] } },
+        ],
+        responses: {
+          200: {
+            description:
+              'The drop as JSON, or as a self-contained HTML page (no scripts) with format=html or Accept: text/html',
+            content: {
+              'application/json': { schema: ref('QuantumDrop') },
+              'text/html': { schema: { type: 'string' } },
+            },
+          },
+          400: problem('Unknown gate or format'),
+          404: problem("Unknown intent (or another tenant's), or no drop for that gate yet"),
         },
       },
     },

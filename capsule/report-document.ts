@@ -83,7 +83,7 @@ export function toMarkdown(blocks: Block[]): string {
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 /** Text as HTML: the five special characters as entities, control characters as U+FFFD. */
-const escapeHtml = (text: string) =>
+export const escapeHtml = (text: string) =>
   printable(text, Number.MAX_SAFE_INTEGER).replace(/[&<>"']/g, (char) => ENTITIES[char]!);
 
 /** One line of text: line breaks in generated strings are only white space here. */
@@ -95,7 +95,7 @@ function htmlInline(inline: Inline): string {
   return tone ? `<span class="${tone}">${text}</span>` : text;
 }
 
-function htmlBlock(block: Block): string {
+export function htmlBlock(block: Block): string {
   switch (block.kind) {
     case 'heading':
       return `<h${block.level}>${htmlText(block.text)}</h${block.level}>`;
@@ -123,7 +123,7 @@ function htmlBlock(block: Block): string {
 }
 
 // Inline CSS only, laid out for screen and paper; the policy forbids scripts and any fetch at all.
-const STYLE = `
+export const STYLE = `
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: #1b1f24; margin: 0; }
 main { max-width: 1100px; margin: 0 auto; padding: 24px; }
 h1 { font-size: 24px; margin: 0 0 12px; }

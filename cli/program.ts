@@ -12,6 +12,7 @@ import { registerWatch } from './commands/watch';
 import { registerAudit } from './commands/audit';
 import { registerKeys } from './commands/keys';
 import { registerVerify } from './commands/verify';
+import { registerReview } from './commands/review';
 import { version } from '../package.json';
 
 export function buildProgram(): Command {
@@ -42,6 +43,7 @@ Exit codes: 0 ok, 1 the API refused or the intent failed, 2 usage error,
     registerCancel,
     registerDownload,
     registerVerify,
+    registerReview,
     registerHealth,
     registerKeys,
     registerAudit,

@@ -10,6 +10,7 @@ import { toValidationConfig, validationEnvShape, type ValidationConfig } from '.
 import { securityEnvShape, toSecurityConfig, type SecurityConfig } from './security';
 import type { Section } from './setting';
 import { DEV_S3_ACCESS_KEY, DEV_S3_SECRET_KEY, devCredentialIssues } from './s3';
+import { toWebhookConfig, webhookEnvShape, type WebhookConfig } from './webhooks';
 
 /**
  * The one place where the environment becomes typed configuration.
@@ -186,6 +187,9 @@ export const envSchema = z.object({
 
   // OIDC bearer tokens (adapters/identity/config.ts, docs/security.md).
   ...oidcEnvShape,
+
+  // Webhook targets and retries (config/webhooks.ts, docs/webhooks.md).
+  ...webhookEnvShape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -227,6 +231,8 @@ export interface Config {
   security: SecurityConfig;
   /** OIDC bearer tokens; undefined: OIDC is off (API keys only). */
   oidc: OidcConfig | undefined;
+  /** Where webhook deliveries may go (SSRF policy), and their default retries and timeout. */
+  webhooks: WebhookConfig;
 }
 
 export class ConfigError extends Error {
@@ -295,6 +301,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: { roles: [...new Set(e.WORKER_ROLES)], validationThreads: e.VALIDATION_THREADS },
     security: toSecurityConfig(e, resolve(e.QLP_DATA_DIR)),
     oidc: oidc.config,
+    webhooks: toWebhookConfig(e),
   };
 }
 

@@ -11,8 +11,15 @@ const security: Section = { title: 'Security: deployment mode, approvals and quo
 const count = (max: number) => z.coerce.number().int().min(0).max(max);
 
 /** What a tenant's policy may set; every field falls back to the deployment's default. */
+const gateDuration = z.string().regex(/^[1-9]\d*(s|m|h|d)$/, 'must be a duration such as 30m, 4h or 2d');
+const gateOnTimeout = z.enum(['reject', 'cancel'], { error: "must be 'reject' or 'cancel'" });
+
 export const TenantPolicyOverride = z.strictObject({
   approvalsRequired: z.number().int().min(1).max(10).optional(),
+  gateRemindAfter: gateDuration.optional(),
+  gateEscalateAfter: gateDuration.optional(),
+  gateEscalateTo: z.string().min(1).max(200).optional(),
+  gateOnTimeout: gateOnTimeout.optional(),
   allowSelfApproval: z.boolean().optional(),
   concurrentIntents: z.number().int().min(0).optional(),
   intentsPerDay: z.number().int().min(0).optional(),
@@ -79,6 +86,22 @@ export const securityEnvShape = {
     section: security,
     doc: 'Distinct approvers (with the approver role) an intent needs; any rejection ends the gate.',
   }),
+  GATE_REMIND_AFTER: gateDuration.optional().meta({
+    section: security,
+    doc: 'Escalation ladder, T1: remind (audit event gate_reminder, webhook gate.reminder) when a gate is still undecided after this long.',
+  }),
+  GATE_ESCALATE_AFTER: gateDuration.optional().meta({
+    section: security,
+    doc: 'Escalation ladder, T2: escalate (audit event gate_escalated, webhook gate.escalated) to GATE_ESCALATE_TO.',
+  }),
+  GATE_ESCALATE_TO: z.string().min(1).max(200).optional().meta({
+    section: security,
+    doc: 'Who an escalation goes to (a group or address, named in the event). Default: admins.',
+  }),
+  GATE_ON_TIMEOUT: gateOnTimeout.prefault('reject').meta({
+    section: security,
+    doc: 'What GATE_TIMEOUT does to an undecided gate: reject the intent, or cancel it.',
+  }),
   ALLOW_SELF_APPROVAL: z
     .enum(['true', 'false'], { error: 'must be true or false' })
     .transform((v) => v === 'true')
@@ -112,7 +135,8 @@ export const securityEnvShape = {
       section: security,
       doc: [
         'Per-tenant overrides, JSON: {"acme": {"approvalsRequired": 2, "allowSelfApproval": false,',
-        '"concurrentIntents": 10, "intentsPerDay": 500, "llmTokensPerDay": 2000000}}.',
+        '"concurrentIntents": 10, "intentsPerDay": 500, "llmTokensPerDay": 2000000, "gateRemindAfter": "1d",',
+        '"gateEscalateAfter": "3d", "gateEscalateTo": "ops-leads@acme.example", "gateOnTimeout": "cancel"}}.',
       ],
     }),
 };
@@ -121,6 +145,10 @@ type SecurityEnv = z.output<z.ZodObject<typeof securityEnvShape>>;
 
 export interface TenantPolicy {
   approvalsRequired: number;
+  gateRemindAfter?: string;
+  gateEscalateAfter?: string;
+  gateEscalateTo?: string;
+  gateOnTimeout: 'reject' | 'cancel';
   allowSelfApproval: boolean;
   /** 0 = no limit. */
   concurrentIntents: number;
@@ -149,6 +177,10 @@ export function toSecurityConfig(e: SecurityEnv, dataDir: string): SecurityConfi
     unsignedSignals: e.GATE_UNSIGNED_SIGNALS ?? (production ? 'refuse' : 'accept'),
     defaults: {
       approvalsRequired: e.APPROVALS_REQUIRED,
+      gateRemindAfter: e.GATE_REMIND_AFTER,
+      gateEscalateAfter: e.GATE_ESCALATE_AFTER,
+      gateEscalateTo: e.GATE_ESCALATE_TO,
+      gateOnTimeout: e.GATE_ON_TIMEOUT,
       allowSelfApproval: e.ALLOW_SELF_APPROVAL,
       concurrentIntents: e.QUOTA_CONCURRENT_INTENTS,
       intentsPerDay: e.QUOTA_INTENTS_PER_DAY,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DropRef } from './drop';
 import { line, text } from './text';
 
 /** Who decided: a person's name or address, one line. */
@@ -99,6 +100,11 @@ export const GateState = z.object({
   /** Roles that may decide, and whether unsigned `decision` signals count (as unauthenticated). */
   roles: z.array(z.string()).optional(),
   unsignedSignals: z.enum(['accept', 'refuse']).optional(),
+  /** The escalation ladder's steps taken while the gate stayed open (workflow time). */
+  remindedAt: z.iso.datetime().optional(),
+  escalated: z.object({ at: z.iso.datetime(), to: z.string() }).optional(),
+  /** What the timeout does: reject (the default) or cancel the intent. */
+  onTimeout: z.enum(['reject', 'cancel']).optional(),
   decision: DecisionRecord.optional(),
   /** What approvers review and sign: sha256 of the files to be packaged and of the validation report. */
   digest: z.string().optional(),
@@ -107,5 +113,7 @@ export const GateState = z.object({
   approvals: z.array(Approval).optional(),
   /** Whether the submitter may approve their own intent. */
   selfApproval: z.boolean().optional(),
+  /** The review bundle (QuantumDrop) for the version under review: GET /intents/:id/drops/:gate serves it. */
+  drop: DropRef.optional(),
 });
 export type GateState = z.infer<typeof GateState>;

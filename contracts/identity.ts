@@ -19,6 +19,7 @@ export const permissions = {
   'intent:decide': ['approver'],
   'audit:read': ['auditor', 'admin'],
   'keys:manage': ['admin'],
+  'webhooks:manage': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof permissions;
 

@@ -35,6 +35,17 @@ export interface ApprovalPolicy {
   unauthenticatedSignals: 'accept' | 'refuse';
   /** ed25519 public keys (hex) of the API instances whose signed decisions the gate accepts. */
   publicKeys: string[];
+  /** The tenant's escalation ladder for an undecided gate (absent: the timeout alone). */
+  escalation?: GateEscalation;
+}
+
+/** Remind at T1, escalate at T2, and at the gate timeout reject or cancel: durable timers in the gate. */
+export interface GateEscalation {
+  remindAfter?: Duration;
+  escalateAfter?: Duration;
+  /** Who an escalation goes to (a group or address), named in its audit event and webhook. */
+  escalateTo?: string;
+  onTimeout: 'reject' | 'cancel';
 }
 
 /** `intentWorkflow`'s one argument. */

@@ -70,16 +70,22 @@ test('a replay of a reserved key whose run is not confirmed yet starts (or joins
 });
 
 test("a withdrawn intent's key no longer replays it: the next request with the key makes a new intent", async () => {
+  // The API withdraws a row only while no run exists (withdrawUnconfirmed): recorded, never started, withdrawn.
+  // (Terminating a started run first would race its first write, whose audit event keeps the row.)
   const key = `withdrawn-${randomUUID()}`;
   const text = 'Build a TypeScript module that reverses strings';
-  const first = await submit(text, key);
-  expect(first.status).toBe(202);
-  await stack.temporal.workflow.getHandle(intentWorkflowId(first.body.id)).terminate('test: withdrawn');
-  await stack.db.intent.delete({ where: { id: first.body.id } });
+  const id = randomUUID();
+  const requestHash = createHash('sha256')
+    .update(JSON.stringify(['default', text, null]))
+    .digest('hex');
+  await stack.db.intent.create({
+    data: { id, tenant: 'default', text, workflowId: intentWorkflowId(id), idempotencyKey: key, requestHash },
+  });
+  await stack.db.intent.delete({ where: { id } });
   const again = await submit(text, key);
   expect(again.status).toBe(202);
   expect(again.headers.get('idempotent-replayed')).toBeNull();
-  expect(again.body.id).not.toBe(first.body.id);
+  expect(again.body.id).not.toBe(id);
   expect(await stack.db.intent.count({ where: { idempotencyKey: key } })).toBe(1);
 });
 

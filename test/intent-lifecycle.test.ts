@@ -57,6 +57,14 @@ test('an approved intent produces a capsule whose manifest checksums match its f
   expect(waiting.validation?.typecheck).toMatchObject({ status: 'passed', errorCount: 0, filesChecked: 5 });
   expect(waiting.gate).toMatchObject({ state: 'open', required: 1, approvals: [], selfApproval: false });
   expect(waiting.gate?.digest).toMatch(/^[0-9a-f]{64}$/);
+  // The gate opened with its QuantumDrop: every file new in v1, and what validation found.
+  expect(waiting.gate?.drop).toMatchObject({ gate: 'release', version: 1 });
+  const drop = await call(`${stack.apiUrl}/intents/${id}/drops/release`);
+  expect(drop.status).toBe(200);
+  expect(drop.body).toMatchObject({ intentId: id, version: 1, reviewDigest: waiting.gate?.digest });
+  expect(drop.body.changes.map((c: { status: string }) => c.status)).toEqual(
+    Array(drop.body.changes.length).fill('added'),
+  );
 
   const approved = await decide(id, { decision: 'approve', approver: 'ops@example.com', reason: 'looks right' });
   expect(approved.status).toBe(200);
@@ -260,11 +268,16 @@ test('intents are listed newest first, a page at a time, and the OpenAPI documen
     '/intents/{id}/cancel',
     '/intents/{id}/decision',
     '/intents/{id}/decision-token',
+    '/intents/{id}/drops/{gate}',
     '/intents/{id}/validation',
     '/keys',
     '/keys/{id}',
     '/llm/stats',
     '/signing-keys',
+    '/webhooks',
+    '/webhooks/{id}',
+    '/webhooks/{id}/deliveries',
+    '/webhooks/{id}/deliveries/{delivery}/redeliver',
     '/whoami',
   ]);
   // Every operation but health needs a bearer credential.

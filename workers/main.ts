@@ -37,6 +37,7 @@ async function main() {
       llm: config.llm,
       sandbox,
       validation: { semgrepPath: config.validation.semgrepPath },
+      webhooks: config.webhooks,
       ...(roles.includes('orchestration') && {
         signer: loadLocalSigner(config.security.capsuleKeys.dir, config.security.mode),
       }),

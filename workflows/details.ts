@@ -84,8 +84,11 @@ function coverageLines(coverage: CoverageSummary): string[] {
 /** An open gate for an ops person: which, until when, who may decide, and exactly what to send. */
 function openGateLines(intentId: string, gate: GateState): string[] {
   const { id = 'release', deadline, roles, required, approvals = [], digest, unsignedSignals } = gate;
-  const until = deadline ? `; rejects at ${deadline} unless decided` : '';
+  const end = gate.onTimeout === 'cancel' ? 'cancels the intent' : 'rejects';
+  const until = deadline ? `; ${end} at ${deadline} unless decided` : '';
   const lines = [`**Gate \`${id}\` is open**${until}.`];
+  if (gate.remindedAt) lines.push(`Reminder sent at ${gate.remindedAt}.`);
+  if (gate.escalated) lines.push(`Escalated to ${markdownLiteral(gate.escalated.to)} at ${gate.escalated.at}.`);
   if (required !== undefined) {
     const names = approvals.filter((a) => a.decision === 'approve').map((a) => markdownLiteral(a.name));
     const who = roles?.length ? ` by the ${roles.map((r) => `\`${r}\``).join(', ')} role` : '';

@@ -1,13 +1,29 @@
 import { msToNumber } from '@temporalio/common/lib/time';
-import { ApplicationFailure, condition, log, patched, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  isCancellation,
+  log,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { ArtifactRef } from '../contracts/artifacts';
+import type { DropRef } from '../contracts/drop';
+import type { Plan } from '../contracts/plan';
+import { ioActivity } from './activity-options';
 import { DecisionInput, type Approval, type DecisionRecord, type IgnoredDecision } from '../contracts/decision';
 import { printable } from '../contracts/text';
 import type { ValidationSummary } from '../contracts/validation';
-import type { IntentWorkflowInput } from '../contracts/workflow';
+import type { GateEscalation, IntentWorkflowInput } from '../contracts/workflow';
 import { evaluateDecision, issues, type Evaluation } from './approvals';
 import { renderDetails } from './details';
 import { decisionSignal, submitDecisionUpdate } from './messages';
 import type { IntentProgress } from './progress';
+
+const { buildDrop } = proxyActivities<Activities>(ioActivity);
 
 /** Ignored signals kept in the workflow's state (the latest), and written to the audit trail (the first). */
 const KEPT_IGNORED = 10;
@@ -32,6 +48,8 @@ export class ReleaseGate {
   private decision: DecisionRecord | undefined;
   private readonly approvals: Approval[] = [];
   private digest = NO_REVIEW_DIGEST;
+  /** The timeout cancelled the intent (the tenant's ladder says so) rather than rejecting it. */
+  cancelsIntent = false;
 
   constructor(
     private readonly progress: IntentProgress,
@@ -148,7 +166,10 @@ export class ReleaseGate {
   }
 
   /** Waits for a decision, or applies the auto-approve policy or the timeout. */
-  async decide(validation: ValidationSummary): Promise<DecisionRecord> {
+  async decide(
+    validation: ValidationSummary,
+    review: { plan: Plan; artifacts: ArtifactRef[] },
+  ): Promise<DecisionRecord> {
     const { state } = this.progress;
     const verdictPassed = validation.score ? validation.score.verdict === 'passed' : true;
     if (this.input.policy.autoApprove && validation.typecheck.status === 'passed' && verdictPassed) {
@@ -166,7 +187,8 @@ export class ReleaseGate {
     this.digest = validation.score?.digest?.review ?? NO_REVIEW_DIGEST;
     const { gateTimeout } = this.input.policy;
     // What the Web UI's details show an ops person: which gate, until when, who, and what to send.
-    const deadline = new Date(Date.parse(now()) + msToNumber(gateTimeout)).toISOString();
+    const opened = Date.parse(now());
+    const deadline = new Date(opened + msToNumber(gateTimeout)).toISOString();
     const shown = { id: 'release' as const, deadline };
     state.gate = this.policy
       ? {
@@ -180,17 +202,26 @@ export class ReleaseGate {
           selfApproval: this.policy.allowSelfApproval,
         }
       : { state: 'open', ...shown };
+    // The QuantumDrop: what the approvers review, as one bundle (diff, plan, findings, tests, cost).
+    const drop = patched('quantum-drop') ? await this.buildDrop(validation, review) : undefined;
+    if (drop) state.gate = { ...state.gate, drop };
+    const ladder = this.policy?.escalation && patched('gate-escalation') ? this.policy.escalation : undefined;
+    if (ladder) state.gate = { ...state.gate, onTimeout: ladder.onTimeout };
     await this.progress.advance('AWAITING_APPROVAL', { validation, gate: state.gate });
     const decided = () => this.decision !== undefined;
     const summary = `release gate: rejects at ${deadline} unless decided`;
-    const inTime = patched('gate-timer-summary')
-      ? await condition(decided, gateTimeout, { summary })
-      : await condition(decided, gateTimeout);
+    const inTime = ladder
+      ? await this.climb(ladder, opened, msToNumber(gateTimeout))
+      : patched('gate-timer-summary')
+        ? await condition(decided, gateTimeout, { summary })
+        : await condition(decided, gateTimeout);
     if (!inTime) {
+      const cancel = ladder?.onTimeout === 'cancel';
+      this.cancelsIntent = cancel;
       const decision: DecisionRecord = {
         decision: 'reject',
         approver: 'policy:gate-timeout',
-        reason: `no decision within ${String(gateTimeout)}`,
+        reason: `no decision within ${String(gateTimeout)}${cancel ? ': the intent is cancelled' : ''}`,
         via: 'timeout',
         decidedAt: now(),
       };
@@ -201,6 +232,88 @@ export class ReleaseGate {
     const decision = this.decision!;
     state.gate = { ...state.gate, state: 'decided', decision };
     return decision;
+  }
+
+  /**
+   * The tenant's escalation ladder while no decision comes: a reminder at T1 and an escalation at T2
+   * (each an audit event, so a webhook), then the gate's timeout. Durable timers, each with a summary.
+   * Returns whether a decision came in time.
+   */
+  private async climb(ladder: GateEscalation, opened: number, timeout: number): Promise<boolean> {
+    const deadline = new Date(opened + timeout).toISOString();
+    const steps = (
+      [
+        ['reminder', ladder.remindAfter],
+        ['escalation', ladder.escalateAfter],
+      ] as const
+    )
+      .flatMap(([kind, after]) => (after === undefined ? [] : [{ kind, at: msToNumber(after) }]))
+      .filter((step) => step.at > 0 && step.at < timeout)
+      .sort((a, b) => a.at - b.at);
+    const decided = () => this.decision !== undefined;
+    let waited = 0;
+    for (const step of steps) {
+      const at = new Date(opened + step.at).toISOString();
+      if (
+        step.at > waited &&
+        (await condition(decided, step.at - waited, { summary: `release gate: ${step.kind} at ${at}` }))
+      )
+        return true;
+      waited = step.at;
+      await this.climbed(step.kind, ladder, deadline);
+    }
+    const end = ladder.onTimeout === 'cancel' ? 'cancels the intent' : 'rejects';
+    return condition(decided, timeout - waited, { summary: `release gate: ${end} at ${deadline} unless decided` });
+  }
+
+  /** A step of the ladder: recorded on the gate, in the audit trail (and so to webhooks), and in the details. */
+  private async climbed(kind: 'reminder' | 'escalation', ladder: GateEscalation, deadline: string): Promise<void> {
+    const { state } = this.progress;
+    const at = now();
+    const gate =
+      kind === 'reminder'
+        ? { ...state.gate!, remindedAt: at }
+        : { ...state.gate!, escalated: { at, to: ladder.escalateTo ?? 'admins' } };
+    state.gate = gate;
+    const approved = this.approvals.filter((a) => a.decision === 'approve').length;
+    await this.progress.advance('AWAITING_APPROVAL', {
+      gate,
+      audit: {
+        type: kind === 'reminder' ? 'intent.gate_reminder' : 'intent.gate_escalated',
+        actor: `policy:gate-${kind}`,
+        data: {
+          gate: 'release',
+          deadline,
+          onTimeout: ladder.onTimeout,
+          approvals: approved,
+          required: this.policy?.required ?? 1,
+          ...(kind === 'escalation' && { escalatedTo: ladder.escalateTo ?? 'admins' }),
+        },
+      },
+    });
+  }
+
+  /** The gate's review bundle; without one (storage failing past its retries) the gate still opens. */
+  private async buildDrop(
+    validation: ValidationSummary,
+    { plan, artifacts }: { plan: Plan; artifacts: ArtifactRef[] },
+  ): Promise<DropRef | undefined> {
+    try {
+      return await buildDrop({
+        intentId: this.input.intentId,
+        gate: 'release',
+        version: 1,
+        createdAt: now(),
+        plan,
+        artifacts,
+        validation,
+        ...(this.progress.state.usage && { usage: this.progress.state.usage }),
+      });
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      log.warn('the gate opens without its QuantumDrop', { reason: (error as Error).message });
+      return undefined;
+    }
   }
 
   private isOpen(): boolean {

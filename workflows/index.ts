@@ -1,3 +1,4 @@
 // The workflow bundle's entry point: every workflow type the workers register.
 export { intentWorkflow } from './intent';
 export { taskWorkflow } from './task';
+export { webhookDeliveryWorkflow } from './webhook-delivery';

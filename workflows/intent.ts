@@ -34,8 +34,16 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
       const validation = await validate(ctx, artifacts);
       progress.state.validation = validation;
 
-      const approval = await gate.decide(validation);
+      const approval = await gate.decide(validation, { plan, artifacts });
       const { gate: gateState } = progress.state;
+      if (gate.cancelsIntent) {
+        await progress.advance('CANCELLED', {
+          reason: approval.reason,
+          gate: gateState,
+          audit: { type: 'intent.cancelled', actor: approval.approver, data: { via: approval.via } },
+        });
+        return { status: 'CANCELLED', reason: approval.reason };
+      }
       if (approval.decision === 'reject') {
         await progress.advance('REJECTED', {
           reason: approval.reason,

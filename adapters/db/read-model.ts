@@ -1,6 +1,8 @@
 import type { IntentProjection, ProjectionRun, TaskProjection } from '../../contracts/state';
 import { terminalStatuses } from '../../contracts/intent';
 import { Prisma } from '../../generated/prisma/client';
+import { webhookEventsOf } from '../webhooks/events';
+import { enqueueWebhookEvents } from '../webhooks/outbox';
 import { appendAuditEvents } from './audit';
 import type { Database } from './client';
 
@@ -42,7 +44,15 @@ interface LockedIntent extends RowClock {
   tenant: string;
 }
 
-/** An intent's status, plan, validation, gate, capsule and audit event, as of projection `seq` of its run. */
+/** The key of the audit event a write appends: per run and step, so a retried write has the same. */
+export function intentAuditEventKey(p: Pick<IntentProjection, 'intentId' | 'seq' | 'run'>): string {
+  return `${p.run ? `${p.intentId}:${p.run.id}` : p.intentId}:${p.seq}`;
+}
+
+/**
+ * An intent's status, plan, validation, gate, capsule and audit event, as of projection `seq` of its run,
+ * and the webhook deliveries of that event (the outbox: adapters/webhooks/outbox.ts).
+ */
 export async function recordIntent(db: Database, p: IntentProjection): Promise<void> {
   const now = new Date();
   await db.$transaction(async (tx) => {
@@ -127,12 +137,15 @@ export async function recordIntent(db: Database, p: IntentProjection): Promise<v
         : []),
       {
         ...event,
-        eventKey: `${key}:${p.seq}`,
+        eventKey: intentAuditEventKey(p),
         type: p.audit.type,
         actor: p.audit.actor,
         data: { status: p.status, ...(p.reason && { reason: p.reason }), ...p.audit.data },
       },
     ]);
+    // Committed with the audit event, or not at all; the activity starts their workflows after the commit.
+    const source = { tenant: row.tenant, intentId: p.intentId, auditEventKey: intentAuditEventKey(p), occurredAt: now };
+    await enqueueWebhookEvents(tx, source, webhookEventsOf(p));
   });
 }
 

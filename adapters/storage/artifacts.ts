@@ -27,6 +27,12 @@ export const reportKeys = (intentId: string) => {
   };
 };
 
+/** Where a gate's review bundle (QuantumDrop) is stored, JSON and HTML: fixed by gate and version, so a retry rewrites the same objects. */
+export const dropKeys = (intentId: string, gate: string, version: number) => {
+  const base = `${intentPrefix(intentId)}/drops/${gate}-v${version}`;
+  return { json: `${base}.json`, html: `${base}.html` };
+};
+
 /** Where a capsule version is uploaded: fixed by intent and version, so a retry finds it. */
 export const capsuleKey = (intentId: string, version: number) => `capsules/${intentId}/${intentId}-v${version}.tar.gz`;
 

@@ -116,6 +116,7 @@ export async function startWorker(
     workflowBundle: await workflowBundle(),
     ...options,
     llm: options.llm ?? stack.config.llm,
+    webhooks: stack.config.webhooks,
     sandbox: options.sandbox ?? new SandboxSelector(stack.config.sandbox),
     // As the worker process does: the key in the data dir, created on first use (shared by the run's files).
     signer: options.signer ?? loadLocalSigner(stack.config.security.capsuleKeys.dir, 'development'),

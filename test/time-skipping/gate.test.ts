@@ -27,6 +27,12 @@ test('an intent nobody decides on is rejected when the 7-day gate times out', as
     state: 'timed_out',
     id: 'release',
     deadline: expect.any(String),
+    drop: {
+      gate: 'release',
+      version: 1,
+      key: expect.stringMatching(/drops\/release-v1\.json$/),
+      sha256: expect.any(String),
+    },
     decision: {
       decision: 'reject',
       approver: 'policy:gate-timeout',
@@ -56,7 +62,7 @@ test('an approval sent 3 days into the gate wins over the timeout', async () => 
   await env.sleep('3 days');
   expect((await env.currentTimeMs()) - gateOpened).toBeGreaterThanOrEqual(3 * DAY);
   const open = (await intent.status()).gate;
-  expect(open).toEqual({ state: 'open', id: 'release', deadline: expect.any(String) }); // 3 of 7 days: still waiting
+  expect(open).toEqual({ state: 'open', id: 'release', deadline: expect.any(String), drop: expect.any(Object) }); // 3 of 7 days: still waiting
   expect(Date.parse(open!.deadline!) - gateOpened).toBeGreaterThanOrEqual(7 * DAY - 60_000);
   expect(Date.parse(open!.deadline!) - gateOpened).toBeLessThanOrEqual(7 * DAY);
 

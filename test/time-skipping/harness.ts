@@ -104,8 +104,16 @@ const defaults: Stubs = {
     topRecommendations: [],
   }),
   packageCapsule: async (input) => capsule(input.intentId),
+  buildDrop: async ({ intentId, gate, version }) => ({
+    key: `intents/${intentId}/drops/${gate}-v${version}.json`,
+    sha256: '0'.repeat(64),
+    version,
+    gate,
+  }),
   recordIntent: async () => {},
   recordTask: async () => {},
+  deliverWebhook: async () => ({ statusCode: 200 }),
+  deadLetterWebhook: async () => {},
 };
 
 export type ActivityName = keyof Stubs;
