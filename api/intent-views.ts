@@ -66,6 +66,7 @@ export function intentView(deps: ApiDependencies, row: IntentRow): IntentView {
       self,
       decision: `${self}/decision`,
       temporalUi: workflowUiUrl(deps.config, row.workflowId),
+      drop: `${self}/drops/release`,
     },
   };
 }

@@ -55,7 +55,12 @@ export const IntentView = z.object({
   gate: GateState.nullable(),
   capsule: CapsuleView.nullable(),
   usage: LlmUsageView.optional().describe('LLM calls, tokens and cost; present on single-intent reads'),
-  links: z.object({ self: z.string(), decision: z.string(), temporalUi: z.url() }),
+  links: z.object({
+    self: z.string(),
+    decision: z.string(),
+    temporalUi: z.url(),
+    drop: z.string().describe("the gate's QuantumDrop (404 until the gate opens)").optional(),
+  }),
 });
 export type IntentView = z.infer<typeof IntentView>;
 

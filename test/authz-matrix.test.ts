@@ -186,6 +186,17 @@ const routes: Route[] = [
     },
   },
   {
+    name: 'GET /intents/{id}/drops/{gate}',
+    action: 'read',
+    scope: 'id',
+    success: 200,
+    request: async () => ({ method: 'GET', path: `${intentPath(res.waiting.id)}/drops/release` }),
+    unknown: () => ({ method: 'GET', path: `${intentPath(randomUUID())}/drops/release` }),
+    async succeeded(response) {
+      expect(response.body).toMatchObject({ intentId: res.waiting.id, gate: 'release', version: 1 });
+    },
+  },
+  {
     name: 'POST /intents/{id}/decision',
     action: 'decide',
     scope: 'id',

@@ -81,6 +81,7 @@ test('an intent survives its worker stopping mid-tasks and at the gate, and fini
     complianceReview: 1,
     dynamicValidation: 1,
     scoreValidation: 1,
+    buildDrop: 1,
     packageCapsule: 1,
     recordIntent: 6, // PLANNING, EXECUTING, VALIDATING, AWAITING_APPROVAL, PACKAGING, COMPLETED
     recordTask: 6, // RUNNING and COMPLETED for each of the three tasks

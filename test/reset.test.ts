@@ -77,6 +77,9 @@ test('a rejected intent reset to its gate and then approved reads as approved ev
     String(gateTask),
     '--reason',
     'ops retry',
+    // The rejection came after that point: re-applied, it would decide the reopened gate again.
+    '--reapply-exclude',
+    'All',
   ]);
   const newRunId = (await handle.describe()).runId;
   expect(newRunId).not.toBe(firstRunId);
