@@ -11,6 +11,7 @@ import { IntentText } from '../contracts/intent';
 import { checkedInput, failingArtifacts, refusalFailure } from './failures';
 import { toApplicationFailure, whileHeartbeating } from './llm-failures';
 import { heartbeating } from './heartbeat';
+import { revisionContext } from './revision-context';
 
 export interface AgentActivityDependencies {
   store: ObjectStore;
@@ -31,9 +32,10 @@ export function createAgentActivities({ store, ...deps }: AgentActivityDependenc
           path: file.path,
           content: file.content.toString('utf8'),
         }));
+        const revision = input.revision && (await revisionContext(store, input));
         heartbeat({ phase: 'generating' });
         const result = await whileHeartbeating((signal) =>
-          runAgentTask(agents, { ...input, dependencyFiles, signal }),
+          runAgentTask(agents, { ...input, dependencyFiles, signal, ...(revision && { revisionContext: revision }) }),
         ).catch((error: unknown) => {
           throw toApplicationFailure(error, {
             type: 'OutputRejected',
@@ -41,7 +43,7 @@ export function createAgentActivities({ store, ...deps }: AgentActivityDependenc
           });
         });
         if (!result.ok) throw refusalFailure(result);
-        const ref = await storeTaskFiles(store, input.intentId, input.task.id, result.files);
+        const ref = await storeTaskFiles(store, input.intentId, input.task.id, result.files, input.revision?.label);
         return { ...ref, generator: result.generator, usage: result.usage };
       }),
     ),

@@ -8,6 +8,7 @@ import { agentFor } from './llm/agent-factory';
 import { OFFLINE_GENERATOR } from './offline/catalogue';
 import { generateOfflineFiles, offlineSpecOf } from './offline/offline-agent';
 import type { Refusal } from './refusal';
+import { revisionMessage, type RevisionContext } from './revision';
 import { generateSkeletonFiles } from './skeleton';
 
 export interface AgentDependencies {
@@ -24,6 +25,8 @@ export interface AgentTask extends Omit<TaskInput, 'dependencies'> {
   /** Files produced by the task's dependencies. */
   dependencyFiles: GeneratedFile[];
   signal?: AbortSignal;
+  /** A re-run: the previous output and what to change or fix. */
+  revisionContext?: RevisionContext;
 }
 
 /** What one task's agent produced, and by what; the caller stores the files. */
@@ -54,14 +57,17 @@ export async function runAgentTask(deps: AgentDependencies, input: AgentTask): P
       purpose: `agent:${input.task.type}`,
       schemaName: `files_${input.task.type}`,
       schema: agent.outputSchema(new Set(input.dependencyFiles.map((file) => file.path))),
-      messages: agent.messages({ ...input, plan }),
+      messages: [
+        ...agent.messages({ ...input, plan }),
+        ...(input.revisionContext ? [revisionMessage(input.revisionContext)] : []),
+      ],
       budget: input.budget ?? deps.defaultBudget,
       signal: input.signal,
     });
     return {
       ok: true,
       files: result.value.files,
-      generator: `${agent.generator} via ${result.provider}/${result.model}`,
+      generator: `${agent.generator}${input.revisionContext ? ` (${input.revisionContext.label})` : ''} via ${result.provider}/${result.model}`,
       usage: result.usage,
     };
   }

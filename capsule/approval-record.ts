@@ -1,5 +1,5 @@
 import type { ApprovalRecord } from '../contracts/capsule';
-import type { DecisionRecord } from '../contracts/decision';
+import type { DecisionRecord, PastGate } from '../contracts/decision';
 import type { ApprovalPolicy } from '../contracts/workflow';
 
 /** approval.json: the decision as the gate recorded it, and the policy it was taken under. */
@@ -8,6 +8,7 @@ export function approvalRecord(
   decision: DecisionRecord,
   policy: Pick<ApprovalPolicy, 'required' | 'allowSelfApproval'> | undefined,
   submittedBy: string | undefined,
+  versions?: { version: number; history?: PastGate[] },
 ): ApprovalRecord {
   // Gates before identities took one plain decision: the approver is the name given, unauthenticated.
   const approvers = decision.approvals ?? [
@@ -30,6 +31,7 @@ export function approvalRecord(
     decision: decision.decision,
     via: decision.via,
     decidedAt: decision.decidedAt ?? null,
+    ...(versions?.history?.length && { version: versions.version, history: versions.history.map(pastEntry) }),
     digest: decision.digest ?? null,
     authenticated: decision.authenticated ?? false,
     policy: {
@@ -47,5 +49,20 @@ export function approvalRecord(
       digest: a.digest ?? null,
       reason: a.reason ?? null,
     })),
+  };
+}
+
+/** An earlier gate as approval.json lists it: which, what was decided, by whom, and what changes were asked for. */
+function pastEntry(past: PastGate): NonNullable<ApprovalRecord['history']>[number] {
+  const { decision } = past;
+  return {
+    gate: past.id,
+    version: past.version ?? null,
+    decision: decision.decision,
+    by: decision.approver,
+    decidedAt: decision.decidedAt ?? null,
+    digest: past.digest ?? null,
+    reason: decision.reason ?? null,
+    changes: (decision.changes ?? []).map((c) => ({ task: c.task ?? null, file: c.file ?? null, comment: c.comment })),
   };
 }

@@ -95,7 +95,10 @@ export async function buildCapsule(
     files: projectFiles,
   });
   contents.set(CAPSULE_PATHS.sbom, Buffer.from(sbom));
-  const approval = approvalRecord(input.intentId, input.approval, input.approvalPolicy, input.submittedBy);
+  const approval = approvalRecord(input.intentId, input.approval, input.approvalPolicy, input.submittedBy, {
+    version: input.version,
+    history: input.history,
+  });
   contents.set(CAPSULE_PATHS.approval, jsonBytes(approval));
   if (report) {
     const rendered = renderComplianceReport(report, {

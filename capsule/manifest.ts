@@ -1,6 +1,7 @@
 import type { FileEntry } from '../contracts/artifacts';
 import { CAPSULE_FORMAT_V2, type CapsuleMetadata, type ReviewDigest } from '../contracts/capsule';
-import type { DecisionRecord } from '../contracts/decision';
+import type { DecisionRecord, PastGate } from '../contracts/decision';
+import type { RepairRound } from '../contracts/validation';
 import type { Plan } from '../contracts/plan';
 import type { Requirement, RequirementStatus } from '../contracts/requirements';
 import type { ValidationSummary } from '../contracts/validation';
@@ -25,6 +26,10 @@ export interface CapsuleInput {
   submittedBy?: string;
   /** Which agent produced each task's files (for the provenance). */
   generators?: { taskId: string; generator: string }[];
+  /** The gates decided before the approval that packages this version: the plan gate, earlier versions' decisions. */
+  history?: PastGate[];
+  /** The agents' repair rounds on failing validation (LLM agents only). */
+  repairRounds?: RepairRound[];
 }
 
 /** The manifest at the root of every capsule; docs/capsule-format.md describes it. */
@@ -40,6 +45,8 @@ export interface CapsuleManifest {
   validation: ValidationSummary['typecheck'] & {
     verdict?: string;
     scores?: NonNullable<ValidationSummary['score']>['scores'];
+    /** The agents' repair rounds before the approved version's validation (absent when none ran). */
+    repairRounds?: RepairRound[];
   };
   /**
    * What the intent asked for (the plan's requirements), which tasks took each on, and what validation
@@ -92,6 +99,7 @@ export function capsuleManifest(input: CapsuleInput, files: FileEntry[], extras:
     validation: {
       ...input.validation.typecheck,
       ...(score && { verdict: score.verdict, scores: score.scores }),
+      ...(input.repairRounds?.length && { repairRounds: input.repairRounds }),
     },
     ...(input.plan.requirements && {
       requirements: input.plan.requirements.map((requirement) => {

@@ -20,6 +20,9 @@ export const TenantPolicyOverride = z.strictObject({
   gateEscalateAfter: gateDuration.optional(),
   gateEscalateTo: z.string().min(1).max(200).optional(),
   gateOnTimeout: gateOnTimeout.optional(),
+  planGate: z.enum(['off', 'always', 'auto'], { error: "must be 'off', 'always' or 'auto'" }).optional(),
+  planGateMinTasks: z.number().int().min(1).max(1000).optional(),
+  maxVersions: z.number().int().min(1).max(10).optional(),
   allowSelfApproval: z.boolean().optional(),
   concurrentIntents: z.number().int().min(0).optional(),
   intentsPerDay: z.number().int().min(0).optional(),
@@ -98,6 +101,24 @@ export const securityEnvShape = {
     section: security,
     doc: 'Who an escalation goes to (a group or address, named in the event). Default: admins.',
   }),
+  PLAN_GATE: z
+    .enum(['off', 'always', 'auto'], { error: "must be 'off', 'always' or 'auto'" })
+    .prefault('off')
+    .meta({
+      section: security,
+      doc: [
+        'The plan gate, before any agent runs: off, always, or auto (when the plan has PLAN_GATE_MIN_TASKS',
+        'tasks or more, or an infra task). A submission can ask for it with `planReview: true`.',
+      ],
+    }),
+  PLAN_GATE_MIN_TASKS: count(1000).min(1).prefault('8').meta({
+    section: security,
+    doc: 'PLAN_GATE=auto: the plan size from which the plan gate opens.',
+  }),
+  GATE_MAX_VERSIONS: count(10).min(1).prefault('3').meta({
+    section: security,
+    doc: 'Versions an intent may reach at the release gate through request_changes (v1 included; 1 = no changes).',
+  }),
   GATE_ON_TIMEOUT: gateOnTimeout.prefault('reject').meta({
     section: security,
     doc: 'What GATE_TIMEOUT does to an undecided gate: reject the intent, or cancel it.',
@@ -136,7 +157,8 @@ export const securityEnvShape = {
       doc: [
         'Per-tenant overrides, JSON: {"acme": {"approvalsRequired": 2, "allowSelfApproval": false,',
         '"concurrentIntents": 10, "intentsPerDay": 500, "llmTokensPerDay": 2000000, "gateRemindAfter": "1d",',
-        '"gateEscalateAfter": "3d", "gateEscalateTo": "ops-leads@acme.example", "gateOnTimeout": "cancel"}}.',
+        '"gateEscalateAfter": "3d", "gateEscalateTo": "ops-leads@acme.example", "gateOnTimeout": "cancel",',
+        '"planGate": "auto", "planGateMinTasks": 5, "maxVersions": 2}}.',
       ],
     }),
 };
@@ -149,6 +171,9 @@ export interface TenantPolicy {
   gateEscalateAfter?: string;
   gateEscalateTo?: string;
   gateOnTimeout: 'reject' | 'cancel';
+  planGate: 'off' | 'always' | 'auto';
+  planGateMinTasks: number;
+  maxVersions: number;
   allowSelfApproval: boolean;
   /** 0 = no limit. */
   concurrentIntents: number;
@@ -181,6 +206,9 @@ export function toSecurityConfig(e: SecurityEnv, dataDir: string): SecurityConfi
       gateEscalateAfter: e.GATE_ESCALATE_AFTER,
       gateEscalateTo: e.GATE_ESCALATE_TO,
       gateOnTimeout: e.GATE_ON_TIMEOUT,
+      planGate: e.PLAN_GATE,
+      planGateMinTasks: e.PLAN_GATE_MIN_TASKS,
+      maxVersions: e.GATE_MAX_VERSIONS,
       allowSelfApproval: e.ALLOW_SELF_APPROVAL,
       concurrentIntents: e.QUOTA_CONCURRENT_INTENTS,
       intentsPerDay: e.QUOTA_INTENTS_PER_DAY,

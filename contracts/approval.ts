@@ -2,6 +2,7 @@ import { ed25519 } from '@noble/curves/ed25519';
 import { z } from 'zod';
 import { AuthMethod, Role, TenantName } from './identity';
 import { text } from './text';
+import { ChangeRequest, DecisionKind, PlanEdit } from './decision';
 
 // Signed decisions. The API, having authenticated an approver, signs what they decided and what they
 // reviewed (ed25519); the workflow verifies the signature with the public keys in its own input, so a
@@ -12,8 +13,12 @@ import { text } from './text';
 export const DecisionClaims = z.object({
   v: z.literal(1),
   intentId: z.uuid(),
-  decision: z.enum(['approve', 'reject']),
+  decision: DecisionKind,
   reason: text({ max: 2000, min: 0 }).optional(),
+  /** Which gate the decision is for (absent: the release gate, as before plan gates existed). */
+  gate: z.enum(['plan', 'release']).optional(),
+  changes: z.array(ChangeRequest).max(50).optional(),
+  planEdit: PlanEdit.optional(),
   /** The review digest the approver saw (files and validation report); a stale one is refused. */
   digest: z.string().regex(/^[0-9a-f]{64}$/),
   principal: z.object({

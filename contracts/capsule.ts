@@ -75,9 +75,26 @@ export type ReviewDigest = z.infer<typeof ReviewDigest>;
 export const ApprovalRecord = z.object({
   schemaVersion: z.literal(1),
   intentId: z.string(),
-  decision: z.enum(['approve', 'reject']),
+  decision: z.enum(['approve', 'reject', 'request_changes']),
   via: z.string(),
   decidedAt: z.iso.datetime().nullable(),
+  /** The version approved (1 unless changes were requested; absent in capsules built before versions). */
+  version: z.number().int().min(1).optional(),
+  /** Gates decided before this approval, oldest first: the plan gate and earlier versions (absent when none). */
+  history: z
+    .array(
+      z.object({
+        gate: z.enum(['plan', 'release']),
+        version: z.number().int().nullable(),
+        decision: z.enum(['approve', 'reject', 'request_changes']),
+        by: z.string(),
+        decidedAt: z.iso.datetime().nullable(),
+        digest: hex64.nullable(),
+        reason: z.string().nullable(),
+        changes: z.array(z.object({ task: z.string().nullable(), file: z.string().nullable(), comment: z.string() })),
+      }),
+    )
+    .optional(),
   /** The review digest the decision is bound to (null for decisions taken before digests existed). */
   digest: hex64.nullable(),
   /** False when an unsigned ops signal took part. */

@@ -378,6 +378,17 @@ export const TypecheckSummary = z.object({
 });
 export type TypecheckSummary = z.infer<typeof TypecheckSummary>;
 
+/** One round of the agents' repair loop: what failed, which tasks re-ran, and the verdict after it. */
+export const RepairRound = z.object({
+  round: z.number().int().min(1),
+  /** The failures the agents were given, in brief. */
+  failures: z.array(z.string()),
+  tasks: z.array(z.string()),
+  /** The verdict after the round's validation (`failed`, `passed`, …), or why the round stopped early. */
+  verdict: z.string(),
+});
+export type RepairRound = z.infer<typeof RepairRound>;
+
 /** What validation hands the gate: every layer's summary (or why it could not run) and the scores. */
 export const ValidationSummary = z.object({
   typecheck: TypecheckSummary,
@@ -389,5 +400,7 @@ export const ValidationSummary = z.object({
   dynamic: z.union([DynamicSummary, LayerFailure]).optional().describe('layer 2: build and tests in the sandbox'),
   /** Scores 0–100, verdict and the keys of the JSON report and SARIF. */
   score: ValidationScoreSummary.optional(),
+  /** The agents' repair rounds before this validation (absent when none ran). */
+  repairRounds: z.array(RepairRound).optional(),
 });
 export type ValidationSummary = z.infer<typeof ValidationSummary>;

@@ -23,6 +23,12 @@ export interface IntentPolicy {
   validation?: { thresholds: Thresholds; frameworks: BuiltInFramework[] };
   /** Who may decide at the gate. Absent in intents started before identities: their gate takes plain decisions. */
   approval?: ApprovalPolicy;
+  /** When the plan gate opens before any agent runs (absent: never, as before plan gates existed). */
+  planGate?: PlanGatePolicy;
+  /** Versions the release gate may ask for with request_changes (v1 included); absent: 1, no changes. */
+  maxVersions?: number;
+  /** Repair rounds the agents get when layer 2 or the type-check fails (LLM agents only); absent: none. */
+  repairRounds?: number;
 }
 
 /** The gate's rules, from the tenant's policy at submission. */
@@ -37,6 +43,13 @@ export interface ApprovalPolicy {
   publicKeys: string[];
   /** The tenant's escalation ladder for an undecided gate (absent: the timeout alone). */
   escalation?: GateEscalation;
+}
+
+/** `always`; or when the plan has at least `minTasks` tasks or (with `onInfra`) an infra task. */
+export interface PlanGatePolicy {
+  always: boolean;
+  minTasks?: number;
+  onInfra?: boolean;
 }
 
 /** Remind at T1, escalate at T2, and at the gate timeout reject or cancel: durable timers in the gate. */
@@ -58,6 +71,8 @@ export interface IntentWorkflowInput {
   submittedBy?: { subject: string; name: string };
   /** Labels from the submission, carried into the capsule's metadata. */
   tags?: string[];
+  /** Start from a near-identical completed intent's capsule files when there is one (docs/similar-intents.md). */
+  reuse?: boolean;
 }
 
 /** How an intent ended. */
@@ -87,6 +102,19 @@ export interface TaskInput {
   dependencies: ArtifactRef[];
   /** The intent's budget (from the workflow's policy); the worker's default when absent. */
   budget?: Budget;
+  /** A re-run of the task: for changes a reviewer requested, or to repair failing validation. */
+  revision?: TaskRevision;
+}
+
+/** What a re-run task is given: why, and what it produced before. */
+export interface TaskRevision {
+  /** `v2`, `r1`, `v2-r1`: names the child workflow and where its output is stored, so no version overwrites another. */
+  label: string;
+  kind: 'changes' | 'repair';
+  /** The reviewer's comments, or the failures to fix (test names, errors, output excerpts). */
+  feedback: string;
+  /** The task's previous output, by reference. */
+  previous: ArtifactRef;
 }
 
 /**

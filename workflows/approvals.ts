@@ -8,7 +8,13 @@ import type { ApprovalPolicy, IntentWorkflowInput } from '../contracts/workflow'
 
 /** Why a decision was refused; the update reports it as the failure type, the API maps it to a status. */
 export type RefusalType =
-  'InvalidDecision' | 'Unauthenticated' | 'Forbidden' | 'StaleDigest' | 'SelfApproval' | 'AlreadyDecided';
+  | 'InvalidDecision'
+  | 'Unauthenticated'
+  | 'Forbidden'
+  | 'StaleDigest'
+  | 'SelfApproval'
+  | 'AlreadyDecided'
+  | 'RevisionLimit';
 
 export type Evaluation = { ok: true; approval: Approval } | { ok: false; type: RefusalType; reason: string };
 
@@ -23,6 +29,8 @@ export interface GateContext {
   approvals: readonly Approval[];
   /** Workflow time, ISO. */
   now: string;
+  /** The gate open now: a token names the gate it was signed for (absent in tokens from before plan gates: release). */
+  gate: 'plan' | 'release';
 }
 
 /** The token a message carries: `{ token }`, or the token itself as a string (easier to type in the CLI). */
@@ -40,6 +48,12 @@ export function evaluateDecision(message: unknown, via: 'update' | 'signal', ctx
   const { claims } = verified;
   const { principal } = claims;
   if (claims.intentId !== ctx.input.intentId) return refuse('Forbidden', 'decision token is for another intent');
+  if ((claims.gate ?? 'release') !== ctx.gate) {
+    return refuse(
+      'StaleDigest',
+      `the decision is for the ${claims.gate ?? 'release'} gate, but the ${ctx.gate} gate is open`,
+    );
+  }
   if (claims.expiresAt <= ctx.now) return refuse('Unauthenticated', `decision token expired at ${claims.expiresAt}`);
   if (!principal.tenants.includes(ctx.input.tenant)) {
     return refuse('Forbidden', `${principal.name} is not a member of tenant ${ctx.input.tenant}`);
@@ -74,6 +88,8 @@ export function evaluateDecision(message: unknown, via: 'update' | 'signal', ctx
       via: via satisfies DecisionSource,
       digest: claims.digest,
       ...(claims.reason && { reason: claims.reason }),
+      ...(claims.changes && { changes: claims.changes }),
+      ...(claims.planEdit && { planEdit: claims.planEdit }),
       decidedAt: ctx.now,
     },
   };
@@ -104,6 +120,8 @@ function unsigned(message: unknown, via: 'update' | 'signal', ctx: GateContext):
       method: 'unauthenticated',
       via: 'temporal-ui',
       ...(parsed.data.reason && { reason: parsed.data.reason }),
+      ...(parsed.data.changes && { changes: parsed.data.changes }),
+      ...(parsed.data.planEdit && { planEdit: parsed.data.planEdit }),
       decidedAt: ctx.now,
     },
   };

@@ -31,6 +31,7 @@ export function renderDetails(state: IntentState): string {
     }
     if (dynamic) lines.push(...sandboxLines(dynamic));
   }
+  if (state.similar?.matches.length) lines.push('', ...similarLines(state.similar));
   if (state.gate?.state === 'open') lines.push('', ...openGateLines(state.intentId, state.gate));
   if (state.gate?.decision) {
     const d = state.gate.decision;
@@ -86,7 +87,9 @@ function openGateLines(intentId: string, gate: GateState): string[] {
   const { id = 'release', deadline, roles, required, approvals = [], digest, unsignedSignals } = gate;
   const end = gate.onTimeout === 'cancel' ? 'cancels the intent' : 'rejects';
   const until = deadline ? `; ${end} at ${deadline} unless decided` : '';
-  const lines = [`**Gate \`${id}\` is open**${until}.`];
+  const version = gate.version ? ` (version ${gate.version} of at most ${gate.maxVersions ?? gate.version})` : '';
+  const lines = [`**Gate \`${id}\` is open**${version}${until}.`];
+  if (id === 'plan') lines.push('Approving the plan starts the agents; `planEdit` may drop or reword tasks.');
   if (gate.remindedAt) lines.push(`Reminder sent at ${gate.remindedAt}.`);
   if (gate.escalated) lines.push(`Escalated to ${markdownLiteral(gate.escalated.to)} at ${gate.escalated.at}.`);
   if (required !== undefined) {
@@ -100,7 +103,7 @@ function openGateLines(intentId: string, gate: GateState): string[] {
   }
   lines.push(
     `Review digest: \`${digest}\``,
-    'To decide: `qlp approve|reject ' + intentId + ' --reason "…"`, or send the update `submitDecision` or the',
+    'To decide: `qlp approve|reject' + (id === 'release' && (gate.maxVersions ?? 1) > 1 ? '|request-changes ' : ' ') + intentId + ' --reason "…"`, or send the update `submitDecision` or the',
     `signal \`decision\` with \`{"token": "…"}\`, the signed decision from \`qlp approve ${intentId} --token\``,
     `(or \`POST /api/v1/intents/${intentId}/decision-token\`).`,
   );
@@ -111,4 +114,19 @@ function openGateLines(intentId: string, gate: GateState): string[] {
     );
   }
   return lines;
+}
+
+/** Similar earlier intents, for reviewers: "we built something like this before". */
+function similarLines(similar: NonNullable<IntentState['similar']>): string[] {
+  const how = similar.embedding.offline ? 'local n-gram embedding, offline' : similar.embedding.model;
+  return [
+    `Similar earlier intents (${how}):`,
+    ...similar.matches.map(
+      (m) =>
+        `- \`${m.intentId}\` ${(m.similarity * 100).toFixed(0)}% ${m.status.toLowerCase()}` +
+        (m.capsuleId ? `, capsule \`${m.capsuleId}\`` : '') +
+        (m.approvers.length ? `, approved by ${m.approvers.map(markdownLiteral).join(', ')}` : '') +
+        (m.overall === null ? '' : `, overall ${m.overall}`),
+    ),
+  ];
 }

@@ -14,11 +14,20 @@ import type { ArtifactRef } from '../contracts/artifacts';
 import type { DropRef } from '../contracts/drop';
 import type { Plan } from '../contracts/plan';
 import { ioActivity } from './activity-options';
-import { DecisionInput, type Approval, type DecisionRecord, type IgnoredDecision } from '../contracts/decision';
+import {
+  DecisionInput,
+  type Approval,
+  type DecisionRecord,
+  type GateState,
+  type IgnoredDecision,
+  type PlanEdit,
+} from '../contracts/decision';
 import { printable } from '../contracts/text';
 import type { ValidationSummary } from '../contracts/validation';
 import type { GateEscalation, IntentWorkflowInput } from '../contracts/workflow';
 import { evaluateDecision, issues, type Evaluation } from './approvals';
+import { applyPlanEdit, planDigest } from './plan-review';
+import type { IntentSpend } from './spend';
 import { renderDetails } from './details';
 import { decisionSignal, submitDecisionUpdate } from './messages';
 import type { IntentProgress } from './progress';
@@ -35,8 +44,11 @@ export const NO_REVIEW_DIGEST = '0'.repeat(64);
 // eslint-disable-next-line no-restricted-syntax -- the replay-stable workflow clock is the point
 const now = () => new Date().toISOString();
 
+type GateId = 'plan' | 'release';
+
 /**
- * The human gate before packaging. Decisions arrive by the validated `submitDecision` update (API, CLI)
+ * The human gates: the plan gate (before any agent runs, when the policy opens it) and the release gate
+ * before packaging, reopened for each new version after changes were requested. Decisions arrive by the validated `submitDecision` update (API, CLI)
  * or the `decision` signal (Web UI, temporal CLI). For intents whose policy verifies identities, a
  * decision counts only when the API signed it for an approver of this tenant and for the content now
  * under review (workflows/approvals.ts); the policy may need several distinct approvers, and any
@@ -46,14 +58,19 @@ const now = () => new Date().toISOString();
  */
 export class ReleaseGate {
   private decision: DecisionRecord | undefined;
-  private readonly approvals: Approval[] = [];
+  private approvals: Approval[] = [];
   private digest = NO_REVIEW_DIGEST;
+  /** The gate open now (or last), the version under review, and the plan the plan gate shows. */
+  private current: GateId = 'release';
+  private version = 1;
+  private plan: Plan | undefined;
   /** The timeout cancelled the intent (the tenant's ladder says so) rather than rejecting it. */
   cancelsIntent = false;
 
   constructor(
     private readonly progress: IntentProgress,
     private readonly input: IntentWorkflowInput,
+    private readonly spend?: IntentSpend,
   ) {
     setHandler(submitDecisionUpdate, (message) => this.onUpdate(message), {
       validator: (message) => {
@@ -85,10 +102,44 @@ export class ReleaseGate {
       const parsed = DecisionInput.safeParse(message);
       if (!parsed.success)
         return { ok: false, type: 'InvalidDecision', reason: `malformed decision: ${issues(parsed.error)}` };
-      return { ok: true, approval: legacyApproval(parsed.data, via) };
+      return this.admissible({ ok: true, approval: legacyApproval(parsed.data, via) });
     }
-    const ctx = { input: this.input, policy: this.policy, digest: this.digest, approvals: this.approvals, now: now() };
-    return evaluateDecision(message, via, ctx);
+    const ctx = {
+      input: this.input,
+      policy: this.policy,
+      digest: this.digest,
+      approvals: this.approvals,
+      now: now(),
+      gate: this.current,
+    };
+    const evaluation = evaluateDecision(message, via, ctx);
+    return evaluation.ok ? this.admissible(evaluation) : evaluation;
+  }
+
+  /** What only this gate takes: plan edits at the plan gate; request_changes at the release gate, within limits. */
+  private admissible(evaluation: Evaluation & { ok: true }): Evaluation {
+    const { decision, planEdit } = evaluation.approval;
+    const refuse = (reason: string): Evaluation => ({ ok: false, type: 'InvalidDecision', reason });
+    if (planEdit && this.current !== 'plan') return refuse('planEdit is for the plan gate; this is the release gate');
+    if (planEdit && this.plan && decision === 'approve') {
+      const edited = applyPlanEdit(this.plan, planEdit);
+      if (!edited.ok) return refuse(edited.reason);
+    }
+    if (decision !== 'request_changes') return evaluation;
+    if (this.current === 'plan')
+      return refuse('request_changes is for the release gate: edit the plan (planEdit) or reject it');
+    const max = this.input.policy.maxVersions ?? 1;
+    if (this.version >= max) {
+      return {
+        ok: false,
+        type: 'RevisionLimit',
+        reason: `this is version ${this.version} of at most ${max}: approve or reject`,
+      };
+    }
+    if (this.spend && !this.spend.withinBudget()) {
+      return { ok: false, type: 'RevisionLimit', reason: "the intent's LLM budget is spent: approve or reject" };
+    }
+    return evaluation;
   }
 
   private async onUpdate(message: unknown): Promise<DecisionRecord> {
@@ -104,16 +155,25 @@ export class ReleaseGate {
   /** Records one approval or rejection; the gate is decided by a rejection or by the last approval needed. */
   private async take(approval: Approval): Promise<DecisionRecord> {
     if (!this.policy) {
-      const { decision, name: approver, reason, via, decidedAt } = approval;
-      return (this.decision = { decision, approver, ...(reason && { reason }), via, decidedAt });
+      const { decision, name: approver, reason, via, decidedAt, changes, planEdit } = approval;
+      return (this.decision = {
+        decision,
+        approver,
+        ...(reason && { reason }),
+        ...(changes && { changes }),
+        ...(planEdit && { planEdit }),
+        via,
+        decidedAt,
+      });
     }
     this.approvals.push(approval);
     const approvedBy = this.approvals.filter((a) => a.decision === 'approve');
-    const deciding = approval.decision === 'reject' ? [approval] : approvedBy;
+    const ends = approval.decision !== 'approve'; // a rejection or a request for changes ends the gate at once
+    const deciding = ends ? [approval] : approvedBy;
     const record = decisionRecord(deciding, approval);
     const gate = { ...this.progress.state.gate!, approvals: [...this.approvals] };
     this.progress.state.gate = gate;
-    if (approval.decision === 'reject' || approvedBy.length >= this.policy.required) {
+    if (ends || approvedBy.length >= this.policy.required) {
       this.decision = record;
       return record;
     }
@@ -165,10 +225,24 @@ export class ReleaseGate {
     });
   }
 
-  /** Waits for a decision, or applies the auto-approve policy or the timeout. */
+  /**
+   * The plan gate: shows the plan (its digest is what approvers sign) and waits. Approval may edit the
+   * plan (drop tasks, reword them); a rejection or the timeout ends the intent before any agent ran.
+   */
+  async decidePlan(plan: Plan): Promise<{ decision: DecisionRecord; plan: Plan }> {
+    this.plan = plan;
+    this.reopen('plan', planDigest(plan));
+    const decision = await this.wait({});
+    if (decision.decision !== 'approve') return { decision, plan };
+    const edited = applyPlanEdit(plan, decision.planEdit);
+    return { decision, plan: edited.ok ? edited.plan : plan };
+  }
+
+  /** The release gate for one version: waits for a decision, or applies the auto-approve policy or the timeout. */
   async decide(
     validation: ValidationSummary,
-    review: { plan: Plan; artifacts: ArtifactRef[] },
+    review: { plan: Plan; artifacts: ArtifactRef[]; previousArtifacts?: ArtifactRef[] },
+    version = 1,
   ): Promise<DecisionRecord> {
     const { state } = this.progress;
     const verdictPassed = validation.score ? validation.score.verdict === 'passed' : true;
@@ -181,15 +255,34 @@ export class ReleaseGate {
         decidedAt: now(),
       };
       this.decision = decision;
-      state.gate = { state: 'decided', decision };
+      state.gate = { state: 'decided', decision, ...this.carried() };
       return decision;
     }
-    this.digest = validation.score?.digest?.review ?? NO_REVIEW_DIGEST;
-    const { gateTimeout } = this.input.policy;
+    this.version = version;
+    this.reopen('release', validation.score?.digest?.review ?? NO_REVIEW_DIGEST);
+    // The QuantumDrop: what the approvers review, as one bundle (diff, plan, findings, tests, cost).
+    const drop = patched('quantum-drop') ? await this.buildDrop(validation, review) : undefined;
+    if (drop) state.gate = { ...state.gate!, drop };
+    return this.wait({ validation });
+  }
+
+  /** Opens `id` for `digest`: a fresh decision and approvals, the gates decided before it kept in its history. */
+  private reopen(id: GateId, digest: string): void {
+    const { state } = this.progress;
+    const carried = this.carried();
+    this.current = id;
+    this.decision = undefined;
+    this.approvals = [];
+    this.digest = digest;
     // What the Web UI's details show an ops person: which gate, until when, who, and what to send.
-    const opened = Date.parse(now());
-    const deadline = new Date(opened + msToNumber(gateTimeout)).toISOString();
-    const shown = { id: 'release' as const, deadline };
+    const deadline = new Date(Date.parse(now()) + msToNumber(this.input.policy.gateTimeout)).toISOString();
+    const maxVersions = this.input.policy.maxVersions;
+    const shown = {
+      id,
+      deadline,
+      ...(id === 'release' && (maxVersions ?? 1) > 1 && { version: this.version, maxVersions }),
+      ...carried,
+    };
     state.gate = this.policy
       ? {
           state: 'open',
@@ -202,14 +295,33 @@ export class ReleaseGate {
           selfApproval: this.policy.allowSelfApproval,
         }
       : { state: 'open', ...shown };
-    // The QuantumDrop: what the approvers review, as one bundle (diff, plan, findings, tests, cost).
-    const drop = patched('quantum-drop') ? await this.buildDrop(validation, review) : undefined;
-    if (drop) state.gate = { ...state.gate, drop };
+  }
+
+  /** The history a gate carries: every gate decided before it (none before the plan gate and versions existed). */
+  private carried(): Pick<GateState, 'history'> {
+    const previous = this.progress.state.gate;
+    if (!previous?.decision || previous.state === 'open') return previous?.history ? { history: previous.history } : {};
+    const past = {
+      id: previous.id ?? 'release',
+      ...(previous.version && { version: previous.version }),
+      ...(previous.digest && { digest: previous.digest }),
+      decision: previous.decision,
+      ...(previous.drop && { drop: previous.drop }),
+    };
+    return { history: [...(previous.history ?? []), past] };
+  }
+
+  /** Publishes the open gate and waits for its decision, the ladder's steps, or the timeout. */
+  private async wait(step: { validation?: ValidationSummary }): Promise<DecisionRecord> {
+    const { state } = this.progress;
+    const { gateTimeout } = this.input.policy;
+    const opened = Date.parse(now());
+    const deadline = state.gate!.deadline!;
     const ladder = this.policy?.escalation && patched('gate-escalation') ? this.policy.escalation : undefined;
-    if (ladder) state.gate = { ...state.gate, onTimeout: ladder.onTimeout };
-    await this.progress.advance('AWAITING_APPROVAL', { validation, gate: state.gate });
+    if (ladder) state.gate = { ...state.gate!, onTimeout: ladder.onTimeout };
+    await this.progress.advance('AWAITING_APPROVAL', { ...step, gate: state.gate });
     const decided = () => this.decision !== undefined;
-    const summary = `release gate: rejects at ${deadline} unless decided`;
+    const summary = `${this.current} gate: rejects at ${deadline} unless decided`;
     const inTime = ladder
       ? await this.climb(ladder, opened, msToNumber(gateTimeout))
       : patched('gate-timer-summary')
@@ -226,11 +338,11 @@ export class ReleaseGate {
         decidedAt: now(),
       };
       this.decision = decision;
-      state.gate = { ...state.gate, state: 'timed_out', decision };
+      state.gate = { ...state.gate!, state: 'timed_out', decision };
       return decision;
     }
     const decision = this.decision!;
-    state.gate = { ...state.gate, state: 'decided', decision };
+    state.gate = { ...state.gate!, state: 'decided', decision };
     return decision;
   }
 
@@ -256,14 +368,16 @@ export class ReleaseGate {
       const at = new Date(opened + step.at).toISOString();
       if (
         step.at > waited &&
-        (await condition(decided, step.at - waited, { summary: `release gate: ${step.kind} at ${at}` }))
+        (await condition(decided, step.at - waited, { summary: `${this.current} gate: ${step.kind} at ${at}` }))
       )
         return true;
       waited = step.at;
       await this.climbed(step.kind, ladder, deadline);
     }
     const end = ladder.onTimeout === 'cancel' ? 'cancels the intent' : 'rejects';
-    return condition(decided, timeout - waited, { summary: `release gate: ${end} at ${deadline} unless decided` });
+    return condition(decided, timeout - waited, {
+      summary: `${this.current} gate: ${end} at ${deadline} unless decided`,
+    });
   }
 
   /** A step of the ladder: recorded on the gate, in the audit trail (and so to webhooks), and in the details. */
@@ -282,7 +396,7 @@ export class ReleaseGate {
         type: kind === 'reminder' ? 'intent.gate_reminder' : 'intent.gate_escalated',
         actor: `policy:gate-${kind}`,
         data: {
-          gate: 'release',
+          gate: this.current,
           deadline,
           onTimeout: ladder.onTimeout,
           approvals: approved,
@@ -296,16 +410,17 @@ export class ReleaseGate {
   /** The gate's review bundle; without one (storage failing past its retries) the gate still opens. */
   private async buildDrop(
     validation: ValidationSummary,
-    { plan, artifacts }: { plan: Plan; artifacts: ArtifactRef[] },
+    { plan, artifacts, previousArtifacts }: { plan: Plan; artifacts: ArtifactRef[]; previousArtifacts?: ArtifactRef[] },
   ): Promise<DropRef | undefined> {
     try {
       return await buildDrop({
         intentId: this.input.intentId,
         gate: 'release',
-        version: 1,
+        version: this.version,
         createdAt: now(),
         plan,
         artifacts,
+        ...(previousArtifacts && { previousArtifacts }),
         validation,
         ...(this.progress.state.usage && { usage: this.progress.state.usage }),
       });
@@ -350,10 +465,22 @@ function decisionRecord(deciding: Approval[], last: Approval): DecisionRecord {
     decision: last.decision,
     approver: deciding.map((a) => a.name).join(', '),
     ...(reasons.length > 0 && { reason: reasons.join('; ') }),
+    ...(last.changes && { changes: last.changes }),
+    ...(planEditOf(deciding) && { planEdit: planEditOf(deciding) }),
     via: last.via,
     decidedAt: last.decidedAt,
     approvals: deciding,
     ...(last.digest && { digest: last.digest }),
     authenticated: deciding.every((a) => a.method !== 'unauthenticated'),
+  };
+}
+
+/** The plan edits of every approver who approved the plan, as one edit (later descriptions win). */
+function planEditOf(deciding: Approval[]): PlanEdit | undefined {
+  const edits = deciding.map((a) => a.planEdit).filter((e): e is PlanEdit => e !== undefined);
+  if (edits.length === 0) return undefined;
+  return {
+    remove: [...new Set(edits.flatMap((e) => e.remove ?? []))],
+    describe: edits.flatMap((e) => e.describe ?? []),
   };
 }

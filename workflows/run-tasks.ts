@@ -7,6 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ArtifactRef } from '../contracts/artifacts';
+import type { TaskRevision } from '../contracts/workflow';
 import type { Plan, PlannedTask } from '../contracts/plan';
 import { runDag } from './dag';
 import { failureMessage } from './failures';
@@ -45,19 +46,23 @@ export async function runTasks(ctx: IntentContext, plan: Plan): Promise<Artifact
   );
 }
 
-/** One task as a child workflow, so ops see it (and can retry it) on its own in the Web UI. */
-async function runTask(
+/**
+ * One task as a child workflow, so ops see it (and can retry it) on its own in the Web UI. A revision
+ * (changes requested, a repair round) is a new child, `…/task-<id>-<label>`, beside the first.
+ */
+export async function runTask(
   { input, progress, spend }: IntentContext,
   plan: Plan,
   task: PlannedTask,
   done: ReadonlyMap<string, ArtifactRef>,
+  revision?: TaskRevision,
 ): Promise<ArtifactRef> {
   spend.assertWithinBudget();
   progress.setTask(task.id, { state: 'RUNNING' });
   try {
     const artifact = await executeChild(taskWorkflow, {
-      workflowId: `${workflowInfo().workflowId}/task-${task.id}`,
-      staticSummary: `${task.type}: ${task.description}`,
+      workflowId: `${workflowInfo().workflowId}/task-${task.id}${revision ? `-${revision.label}` : ''}`,
+      staticSummary: `${task.type}${revision ? ` (${revision.label})` : ''}: ${task.description}`,
       staticDetails: task.dependencies.length ? `after ${task.dependencies.join(', ')}` : 'no dependencies',
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       args: [
@@ -68,6 +73,7 @@ async function runTask(
           task,
           dependencies: task.dependencies.map((dep) => done.get(dep)!),
           budget: input.policy.budget,
+          ...(revision && { revision }),
         },
       ],
     });

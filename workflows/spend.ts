@@ -19,6 +19,11 @@ export class IntentSpend {
     if (!verdict.allowed) throw ApplicationFailure.nonRetryable(`budget exceeded: ${verdict.reason}`, 'BudgetExceeded');
   }
 
+  /** Whether another LLM activity may start (request_changes is refused once it may not). */
+  withinBudget(): boolean {
+    return budgetAllows(this.budget ?? UNLIMITED, this.spent, { tokens: 1, costUsd: 0 }).allowed;
+  }
+
   record(usage: LlmUsage | undefined): void {
     this.spent = addUsage(this.spent, usage ?? NO_USAGE);
     this.progress.addUsage(usage);

@@ -189,8 +189,10 @@ export async function storeTaskFiles(
   intentId: string,
   taskId: string,
   files: { path: string; content: string }[],
+  revision?: string,
 ): Promise<ArtifactRef> {
-  const prefix = taskPrefix(intentId, taskId);
+  // A revision is stored beside the first output (`tasks/<id>@v2`), so no version overwrites another.
+  const prefix = taskPrefix(intentId, revision ? `${taskId}@${revision}` : taskId);
   const entries: ArtifactManifest['files'] = [];
   for (const file of files) {
     assertSafePath(file.path);

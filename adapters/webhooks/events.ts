@@ -35,6 +35,9 @@ export function webhookEventsOf(p: IntentProjection): WebhookEventDraft[] {
       return [{ type: 'gate.reminder', data: { ...audit, gate: gateSummary(p) } }];
     case 'intent.gate_escalated':
       return [{ type: 'gate.escalated', data: { ...audit, gate: gateSummary(p) } }];
+    case 'intent.plan_approved':
+    case 'intent.changes_requested':
+      return [{ type: 'gate.decided', data: pastGateDecided(p) }];
     case 'intent.approved':
     case 'intent.rejected': {
       const decision = p.gate?.decision;
@@ -89,5 +92,21 @@ function gateSummary(p: IntentProjection): Record<string, unknown> {
     deadline: gate?.deadline ?? null,
     digest: gate?.digest ?? null,
     required: gate?.required ?? null,
+  };
+}
+
+/** gate.decided for a gate that led on (the plan approved, changes requested): the gate as it was decided. */
+function pastGateDecided(p: IntentProjection): Record<string, unknown> {
+  const decision = p.gate?.decision;
+  return {
+    gate: p.gate?.id ?? 'release',
+    ...(p.gate?.version && { version: p.gate.version }),
+    status: p.status,
+    decision: decision?.decision ?? (p.audit.type === 'intent.plan_approved' ? 'approve' : 'request_changes'),
+    approver: decision?.approver ?? p.audit.actor,
+    via: decision?.via ?? null,
+    reason: decision?.reason ?? null,
+    decidedAt: decision?.decidedAt ?? null,
+    ...(decision?.changes && { changes: decision.changes }),
   };
 }
