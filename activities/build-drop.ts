@@ -2,6 +2,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { dropKeys, loadFiles, sha256 } from '../adapters/storage/artifacts';
 import type { ObjectStore } from '../adapters/storage/s3';
+import type { Database } from '../adapters/db/client';
+import { similarIntentsOf } from '../adapters/db/similar';
 import { DropGate, type BuildDropInput, type DropRef } from '../contracts/drop';
 import { IntentId } from '../contracts/intent';
 import { DynamicReport, ValidationReport } from '../contracts/validation';
@@ -18,7 +20,7 @@ async function readReport<T extends z.ZodType>(store: ObjectStore, schema: T, ke
   throw ApplicationFailure.nonRetryable(`stored report ${key} does not match its schema`, 'InvalidReport');
 }
 
-export function createDropActivities(store: ObjectStore) {
+export function createDropActivities(store: ObjectStore, db?: Database) {
   return {
     /**
      * The gate's review bundle (capsule/drop): both versions' files, the validation and layer 2 reports,
@@ -37,6 +39,7 @@ export function createDropActivities(store: ObjectStore) {
           ...(input.previousArtifacts && { previous: await loadFiles(store, input.previousArtifacts) }),
           ...(score && { report: await readReport(store, ValidationReport, score.reportKey) }),
           ...(dynamic?.status === 'assessed' && { dynamic: await readReport(store, DynamicReport, dynamic.reportKey) }),
+          ...(db && { similar: await similarForDrop(db, intentId) }),
         });
         const { json, html } = dropDocuments(drop);
         const keys = dropKeys(intentId, gate, version);
@@ -46,4 +49,18 @@ export function createDropActivities(store: ObjectStore) {
       }),
     ),
   };
+}
+
+/** The similar intents recorded at submission, as the drop lists them (absent when none were found). */
+async function similarForDrop(db: Database, intentId: string) {
+  const rows = await similarIntentsOf(db, intentId);
+  return rows.map((row) => ({
+    intentId: row.intentId,
+    text: row.text,
+    similarity: row.similarity,
+    status: row.status,
+    overall: row.scores?.overall ?? null,
+    capsuleId: row.capsule?.id ?? null,
+    approvers: row.approvers,
+  }));
 }

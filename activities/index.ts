@@ -4,10 +4,12 @@ import { gatewayReviewers } from '../adapters/llm/reviewer';
 import type { SandboxProvider } from '../adapters/sandbox';
 import type { ObjectStore } from '../adapters/storage/s3';
 import { DEFAULT_WEBHOOK_CONFIG, type WebhookConfig } from '../config/webhooks';
+import { localEmbeddingConfig, type EmbeddingConfig } from '../adapters/llm/embedding-config';
 import type { Plan } from '../contracts/plan';
 import type { CapsuleSigner } from '../contracts/capsule';
 import type { ParseIntentInput } from '../contracts/workflow';
 import { createDropActivities } from './build-drop';
+import { createEmbeddingActivities } from './embeddings';
 import { createPackagingActivities } from './package-capsule';
 import { createPlanningActivities } from './parse-intent';
 import { createReadModelActivities } from './record-projections';
@@ -34,6 +36,8 @@ export interface ActivityDependencies {
   signer?: CapsuleSigner;
   /** Where webhook deliveries may go and how they retry (the worker's config); default: https to public targets only. */
   webhooks?: WebhookConfig;
+  /** Who embeds intent texts and the similar-intent thresholds; default: the local, offline embedding. */
+  embeddings?: EmbeddingConfig;
 }
 
 /** The activities validation workers serve, on their own task queue (contracts/workflow.ts validationTaskQueue). */
@@ -58,6 +62,7 @@ export function createActivities({
   validation,
   signer,
   webhooks = DEFAULT_WEBHOOK_CONFIG,
+  embeddings = localEmbeddingConfig(),
 }: ActivityDependencies) {
   const gateway = new LlmGateway(db, llm);
   // In LLM mode layer 1's review goes through the same gateway as the agents, charged to the intent.
@@ -76,7 +81,8 @@ export function createActivities({
     runAgent: withRunInfo(agents.runAgent),
     ...createValidationActivities(store, { ...validation, llmReviewers, sandbox }),
     ...createPackagingActivities(store, signer),
-    ...createDropActivities(store),
+    ...createDropActivities(store, db),
+    ...createEmbeddingActivities({ db, store, llm, embeddings }),
     ...createReadModelActivities(db, webhooks),
     ...createWebhookActivities(db, webhooks),
   };

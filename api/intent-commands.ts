@@ -18,7 +18,7 @@ import { intentWorkflowId, type CancelRequest, type SubmitIntentRequest } from '
 import { QlpStatus, QlpTenant } from '../contracts/search-attributes';
 import { markdownLiteral } from '../contracts/text';
 import type { Intent } from '../generated/prisma/client';
-import type { GateEscalation } from '../contracts/workflow';
+import type { GateEscalation, PlanGatePolicy } from '../contracts/workflow';
 import type { intentWorkflow } from '../workflows';
 import { cancelIntentUpdate, submitDecisionUpdate } from '../workflows/messages';
 import { tenantScope } from './auth/guard';
@@ -52,7 +52,13 @@ export async function submitIntent(
   const tenant = submissionTenant(principal, request.tenant);
   const requestHash = createHash('sha256')
     .update(
-      JSON.stringify([tenant, request.text, request.failurePolicy ?? null, ...(request.tags ? [request.tags] : [])]),
+      JSON.stringify([
+        tenant,
+        request.text,
+        request.failurePolicy ?? null,
+        ...(request.tags ? [request.tags] : []),
+        ...(request.reuse ? [{ reuse: true }] : []),
+      ]),
     )
     .digest('hex');
   if (idempotencyKey) {
@@ -195,11 +201,19 @@ function escalationOf(policy: TenantPolicy): { escalation?: GateEscalation } {
   };
 }
 
+/** When the plan gate opens: the tenant's setting, or always when the submission asks for a plan review. */
+function planGateOf(policy: TenantPolicy, planReview: boolean | undefined): { planGate?: PlanGatePolicy } {
+  if (planReview || policy.planGate === 'always') return { planGate: { always: true } };
+  if (policy.planGate === 'auto')
+    return { planGate: { always: false, minTasks: policy.planGateMinTasks, onInfra: true } };
+  return {};
+}
+
 async function startIntentWorkflow(
   deps: ApiDependencies,
   intent: Intent,
   principal: Principal,
-  { failurePolicy = deps.config.dag.failurePolicy, tags }: SubmitIntentRequest,
+  { failurePolicy = deps.config.dag.failurePolicy, tags, reuse, planReview }: SubmitIntentRequest,
 ): Promise<string> {
   const { config } = deps;
   const tenant = tenantPolicy(config.security, intent.tenant);
@@ -235,9 +249,13 @@ async function startIntentWorkflow(
               publicKeys: [deps.signingKey.publicKeyHex],
               ...escalationOf(tenant),
             },
+            ...planGateOf(tenant, planReview),
+            maxVersions: tenant.maxVersions,
+            repairRounds: config.gate.repairRounds,
           },
           submittedBy: { subject: principal.subject, name: principal.name },
           ...(tags && { tags }),
+          ...(reuse && { reuse: true }),
         },
       ],
       typedSearchAttributes: [
@@ -268,6 +286,7 @@ const refusalStatus: Record<string, [number, string]> = {
   Forbidden: [403, 'Forbidden'],
   Unauthenticated: [401, 'Unauthorized'],
   InvalidDecision: [400, 'Invalid request'],
+  RevisionLimit: [409, 'No more versions'],
 };
 
 /** A decision by the authenticated approver, signed for the gate to verify; the approver never comes from the body. */
@@ -276,6 +295,7 @@ export function signedDecision(
   principal: Principal,
   intentId: string,
   request: DecisionRequest,
+  gate?: GateState['id'],
 ) {
   const issuedAt = new Date();
   const expiresAt = new Date(issuedAt.getTime() + msOf(String(deps.config.security.tokenTtl)));
@@ -284,6 +304,9 @@ export function signedDecision(
     intentId,
     decision: request.decision,
     ...(request.reason && { reason: request.reason }),
+    ...(gate && { gate }),
+    ...(request.changes && { changes: request.changes }),
+    ...(request.planEdit && { planEdit: request.planEdit }),
     digest: request.digest,
     principal: {
       subject: principal.subject,
@@ -308,9 +331,15 @@ export async function decideIntent(
   const intent = await deps.db.intent.findFirst({ where: { id: intentId, ...tenantScope(principal) } });
   if (!intent) throw notFound(`intent ${intentId}`);
   // Intents submitted before identities existed take the plain decision their gate understands.
+  const gate = (intent.gate as GateState | null)?.id;
   const message = intent.submittedBy
-    ? { token: signedDecision(deps, principal, intentId, request).token }
-    : { decision: request.decision, approver: principal.name, ...(request.reason && { reason: request.reason }) };
+    ? { token: signedDecision(deps, principal, intentId, request, gate).token }
+    : {
+        decision: request.decision,
+        approver: principal.name,
+        ...(request.reason && { reason: request.reason }),
+        ...(request.changes && { changes: request.changes }),
+      };
   try {
     return await executeUpdate(deps.temporal.workflow.getHandle(intent.workflowId), submitDecisionUpdate, [message]);
   } catch (error) {
@@ -354,7 +383,7 @@ export async function decisionToken(
   if (request.decision === 'approve' && intent.submittedBy === principal.subject && gate.selfApproval === false) {
     throw new Problem(403, 'Separation of duties', `${principal.name} submitted this intent and may not approve it`);
   }
-  const { token, expiresAt } = signedDecision(deps, principal, intentId, request);
+  const { token, expiresAt } = signedDecision(deps, principal, intentId, request, gate.id);
   const input = JSON.stringify({ token }).replace(/'/g, "'\\''");
   return {
     intentId,

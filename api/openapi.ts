@@ -3,8 +3,11 @@ import { DecisionRequest } from '../contracts/decision';
 import { CreateApiKeyRequest } from '../contracts/identity';
 import { CancelIntentBody, ListIntentsQuery, SubmitIntentRequest } from '../contracts/intent';
 import { AuditPageView, AuditQuery, AuditTrailView } from '../contracts/audit-chain';
+import { CodecPayloads } from '../contracts/codec';
 import { SigningKeyList, VerificationResult } from '../contracts/capsule';
 import { DROP_GATES, QuantumDropView } from '../contracts/drop';
+import { SimilarIntentsView } from '../contracts/similar';
+import { StatusReport } from '../contracts/status';
 import { ListCapsulesQuery } from '../contracts/capsule-query';
 import {
   CreatedWebhookView,
@@ -50,6 +53,7 @@ const schemas = {
   IntentPage: z.toJSONSchema(IntentPage),
   DecisionResponse: z.toJSONSchema(DecisionResponse),
   HealthReport: z.toJSONSchema(HealthReport),
+  StatusReport: z.toJSONSchema(StatusReport),
   LlmStats: z.toJSONSchema(LlmStatsView),
   ValidationReport: z.toJSONSchema(ValidationReportView),
   CapsulePage: z.toJSONSchema(CapsulePage),
@@ -57,12 +61,14 @@ const schemas = {
   VerificationResult: z.toJSONSchema(VerificationResult),
   SigningKeyList: z.toJSONSchema(SigningKeyList),
   QuantumDrop: z.toJSONSchema(QuantumDropView),
+  SimilarIntents: z.toJSONSchema(SimilarIntentsView),
   CreateWebhookRequest: z.toJSONSchema(CreateWebhookRequest, { io: 'input' }),
   Webhook: z.toJSONSchema(WebhookView),
   CreatedWebhook: z.toJSONSchema(CreatedWebhookView),
   WebhookList: z.toJSONSchema(WebhookList),
   WebhookDelivery: z.toJSONSchema(WebhookDeliveryView),
   WebhookDeliveryPage: z.toJSONSchema(WebhookDeliveryPage),
+  CodecPayloads: z.toJSONSchema(CodecPayloads, { io: 'input' }),
   Problem: z.toJSONSchema(ProblemView),
 };
 
@@ -110,6 +116,35 @@ function secured<P extends Record<string, Record<string, { responses: object }>>
     }
   }
   return paths;
+}
+
+/** The codec server (Temporal's remote codec protocol): decode for approvers, auditors, admins; encode for approvers, admins. */
+function codecPaths() {
+  const operation = (summary: string) => ({
+    post: {
+      summary,
+      parameters: [
+        {
+          name: 'X-Namespace',
+          in: 'header',
+          required: false,
+          description: "The Web UI's namespace; when set, it must be the API's (TEMPORAL_NAMESPACE)",
+          schema: { type: 'string', maxLength: 1000 },
+        },
+      ],
+      requestBody: { required: true, ...json('CodecPayloads') },
+      responses: {
+        200: { description: 'The payloads, in the same order', ...json('CodecPayloads') },
+        400: problem('Invalid body, or another namespace'),
+        413: problem('Body larger than 8 MB'),
+        422: problem('A payload cannot be decrypted (unknown key id, or it fails authentication)'),
+      },
+    },
+  });
+  return {
+    '/codec/decode': operation('Decrypt payloads for the Temporal Web UI and CLI (codec server protocol)'),
+    '/codec/encode': operation('Encrypt payloads with the active key (codec server protocol)'),
+  };
 }
 
 export const openApiDocument = {
@@ -311,6 +346,18 @@ export const openApiDocument = {
         },
       },
     },
+    '/intents/{id}/similar': {
+      get: {
+        summary:
+          'Earlier intents of the same tenant found similar at submission (cosine ≥ SIMILAR_INTENT_THRESHOLD): status, scores, capsule, approvers; the embedding says whether it was the offline local one',
+        parameters: [idParam('id')],
+        responses: {
+          200: { description: 'The similar intents, most similar first', ...json('SimilarIntents') },
+          400: problem('Invalid intent id'),
+          404: problem("Unknown intent (or another tenant's)"),
+        },
+      },
+    },
     '/intents/{id}/cancel': {
       post: {
         summary: 'Cancel a running intent (tasks and activities stop; no capsule)',
@@ -376,6 +423,31 @@ export const openApiDocument = {
       get: {
         summary: 'LLM response cache statistics (hit rate over all recorded calls)',
         responses: { 200: { description: 'Statistics', ...json('LlmStats') } },
+      },
+    },
+    ...codecPaths(),
+    '/metrics': {
+      get: {
+        summary:
+          'Prometheus metrics: the API process, HTTP requests, and business metrics from the read model (auditor, admin: your tenants; the scrape token: all)',
+        responses: {
+          200: {
+            description: 'Prometheus text exposition format 0.0.4',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
+    '/status': {
+      get: {
+        summary:
+          "Version, workers polling each task queue, queue backlogs, your tenants' open gates, and the services' health",
+        responses: {
+          200: {
+            description: 'The status (degraded when a service is down or a worker role has no poller)',
+            ...json('StatusReport'),
+          },
+        },
       },
     },
     '/health': {

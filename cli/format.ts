@@ -168,18 +168,28 @@ function renderValidation(intent: IntentView, options: RenderOptions): string[] 
 function renderGate(intent: IntentView): string[] {
   const gate = intent.gate;
   if (!gate) return [`${label('Gate')}not reached yet`];
+  // Earlier gates first: the plan gate, then each version sent back with changes.
+  const history = (gate.history ?? []).map(
+    (past) =>
+      `  ${past.id}${past.version ? ` v${past.version}` : ''}: ${gateLine({ state: 'decided', decision: past.decision })}`,
+  );
+  const name = `${gate.id ?? 'release'} gate${gate.version ? ` (version ${gate.version}${gate.maxVersions ? ` of at most ${gate.maxVersions}` : ''})` : ''}`;
   if (gate.state === 'open') {
     const approvedBy = (gate.approvals ?? []).filter((a) => a.decision === 'approve');
+    const canRequestChanges = gate.id !== 'plan' && (gate.version ?? 1) < (gate.maxVersions ?? 1);
     return [
       `${label('Gate')}open, waiting for a decision` +
-        (gate.required ? ` (${approvedBy.length} of ${gate.required} approvals)` : ''),
+        (gate.required ? ` (${approvedBy.length} of ${gate.required} approvals)` : '') +
+        ` at the ${name}`,
+      ...history,
       ...(gate.digest ? [`  review digest: ${safe(gate.digest)}`] : []),
       ...approvedBy.map((a) => `  approved by ${safe(a.name)} (${safe(a.method)}) at ${formatTime(a.decidedAt)}`),
-      `  qlp approve ${intent.id}`,
+      `  qlp approve ${intent.id}${gate.id === 'plan' ? ' [--remove-task <task>]' : ''}`,
       `  qlp reject ${intent.id} --reason <why>`,
+      ...(canRequestChanges ? [`  qlp request-changes ${intent.id} --reason <what> [--task <task>:<comment>]`] : []),
     ];
   }
-  return [`${label('Gate')}${gateLine(gate)}`];
+  return [`${label('Gate')}${gateLine(gate)}`, ...history];
 }
 
 /** A gate that is no longer open: "decided, approve by alice (via update) at 2026-11-30 02:13:56 UTC: reviewed". */

@@ -13,6 +13,7 @@ import { registerAudit } from './commands/audit';
 import { registerKeys } from './commands/keys';
 import { registerVerify } from './commands/verify';
 import { registerReview } from './commands/review';
+import { registerSimilar } from './commands/similar';
 import { version } from '../package.json';
 
 export function buildProgram(): Command {
@@ -44,6 +45,7 @@ Exit codes: 0 ok, 1 the API refused or the intent failed, 2 usage error,
     registerDownload,
     registerVerify,
     registerReview,
+    registerSimilar,
     registerHealth,
     registerKeys,
     registerAudit,

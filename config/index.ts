@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { oidcEnvShape, toOidcConfig, type OidcConfig } from '../adapters/identity/config';
 import { llmEnvShape, toLlmConfig, type LlmConfig } from '../adapters/llm/config';
+import { embeddingEnvShape, toEmbeddingConfig, type EmbeddingConfig } from '../adapters/llm/config';
 import { sandboxEnvShape, toSandboxConfig, type SandboxConfig } from '../adapters/sandbox/config';
 import { FailurePolicy } from '../contracts/intent';
 import { toValidationConfig, validationEnvShape, type ValidationConfig } from '../validation/config';
@@ -11,6 +12,8 @@ import { securityEnvShape, toSecurityConfig, type SecurityConfig } from './secur
 import type { Section } from './setting';
 import { DEV_S3_ACCESS_KEY, DEV_S3_SECRET_KEY, devCredentialIssues } from './s3';
 import { toWebhookConfig, webhookEnvShape, type WebhookConfig } from './webhooks';
+import { codecEnvShape, toCodecConfig, type CodecConfig } from './codec';
+import { metricsEnvShape, toMetricsConfig, type MetricsConfig } from './metrics';
 
 /**
  * The one place where the environment becomes typed configuration.
@@ -124,6 +127,10 @@ export const envSchema = z.object({
     section: gate,
     doc: 'Approve automatically when validation passed (benchmarks, trusted pipelines). Off by default.',
   }),
+  REPAIR_MAX_ROUNDS: z.coerce.number().int().min(0).max(5).prefault('2').meta({
+    section: gate,
+    doc: 'Rounds in which LLM agents fix a failing type-check, build or tests before the gate (0 = none).',
+  }),
 
   MAX_TASK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).prefault('10').meta({
     section: taskGraph,
@@ -176,6 +183,9 @@ export const envSchema = z.object({
   // LLM providers, cache and budgets (adapters/llm/config.ts, docs/llm.md).
   ...llmEnvShape,
 
+  // Embeddings and similar intents (adapters/llm/embedding-config.ts, docs/similar-intents.md).
+  ...embeddingEnvShape,
+
   // Validation thresholds, frameworks and semgrep (validation/config.ts, docs/validation.md).
   ...validationEnvShape,
 
@@ -190,6 +200,12 @@ export const envSchema = z.object({
 
   // Webhook targets and retries (config/webhooks.ts, docs/webhooks.md).
   ...webhookEnvShape,
+
+  // Payload encryption keys and the codec server's CORS origins (config/codec.ts, docs/encryption.md).
+  ...codecEnvShape,
+
+  // Prometheus metrics: scrape token, worker endpoints (config/metrics.ts, docs/operations.md).
+  ...metricsEnvShape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -216,9 +232,11 @@ export interface Config {
     weedPath?: string;
   };
   api: { host: string; port: number; bodyLimit: string; publicUrl: string };
-  gate: { timeout: Duration; autoApprove: boolean };
+  gate: { timeout: Duration; autoApprove: boolean; repairRounds: number };
   /** LLM providers in failover order (empty: the offline catalogue), limits, cache and the default budget. */
   llm: LlmConfig;
+  /** Who embeds intent texts (local, or a provider's embedding model) and the similar-intent thresholds. */
+  embeddings: EmbeddingConfig;
   /** Score thresholds, compliance frameworks that apply, and where semgrep is. */
   validation: ValidationConfig;
   /** Which isolation runs generated code (layer 2), and its limits. */
@@ -233,6 +251,10 @@ export interface Config {
   oidc: OidcConfig | undefined;
   /** Where webhook deliveries may go (SSRF policy), and their default retries and timeout. */
   webhooks: WebhookConfig;
+  /** Payload encryption (undefined: off) for every Temporal client and worker, and the codec server's CORS origins. */
+  codec: CodecConfig;
+  /** Who may scrape the API's metrics, and where a worker serves its own and the Temporal SDK's. */
+  metrics: MetricsConfig;
 }
 
 export class ConfigError extends Error {
@@ -259,6 +281,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const llm = toLlmConfig(e);
   if ('issues' in llm) throw new ConfigError(llm.issues);
+  const embeddings = toEmbeddingConfig(e, llm.config);
+  if ('issues' in embeddings) throw new ConfigError(embeddings.issues);
   const oidc = toOidcConfig(e);
   if ('issues' in oidc) throw new ConfigError(oidc.issues);
   const s3Issues = devCredentialIssues({
@@ -267,6 +291,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey: e.S3_SECRET_KEY,
   });
   if (s3Issues.length) throw new ConfigError(s3Issues);
+  const codec = toCodecConfig(e, e.TEMPORAL_UI_URL);
+  if ('issues' in codec) throw new ConfigError(codec.issues);
   return {
     dataDir: resolve(e.QLP_DATA_DIR),
     toolsDir: resolve(e.QLP_TOOLS_DIR),
@@ -293,8 +319,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bodyLimit: e.API_BODY_LIMIT,
       publicUrl: e.QLP_API_URL.replace(/\/$/, ''),
     },
-    gate: { timeout: e.GATE_TIMEOUT, autoApprove: e.AUTO_APPROVE },
+    gate: { timeout: e.GATE_TIMEOUT, autoApprove: e.AUTO_APPROVE, repairRounds: e.REPAIR_MAX_ROUNDS },
     llm: llm.config,
+    embeddings: embeddings.config,
     validation: toValidationConfig(e),
     sandbox: toSandboxConfig(e),
     dag: { maxConcurrency: e.MAX_TASK_CONCURRENCY, maxPlanTasks: e.MAX_PLAN_TASKS, failurePolicy: e.FAILURE_POLICY },
@@ -302,6 +329,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     security: toSecurityConfig(e, resolve(e.QLP_DATA_DIR)),
     oidc: oidc.config,
     webhooks: toWebhookConfig(e),
+    codec: codec.config,
+    metrics: toMetricsConfig(e),
   };
 }
 

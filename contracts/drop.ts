@@ -113,6 +113,19 @@ export const DropCost = z.object({
 });
 export type DropCost = z.infer<typeof DropCost>;
 
+/** An earlier intent of the tenant like this one (docs/similar-intents.md): what it became, who approved it. */
+export const DropSimilar = z.object({
+  intentId: z.string(),
+  text: z.string(),
+  /** Cosine similarity of the embeddings, 0–1. */
+  similarity: z.number(),
+  status: z.string(),
+  overall: z.number().nullable(),
+  capsuleId: z.string().nullable(),
+  approvers: z.array(z.string()),
+});
+export type DropSimilar = z.infer<typeof DropSimilar>;
+
 /** `intents/<id>/drops/<gate>-v<version>.json`: deterministic (workflow time, sorted paths), so a retry writes the same bytes. */
 export const QuantumDrop = z.object({
   schemaVersion: z.literal(1),
@@ -136,6 +149,8 @@ export const QuantumDrop = z.object({
   validation: DropValidation,
   /** null when the workflow passed no usage. */
   cost: DropCost.nullable(),
+  /** Similar earlier intents of the tenant (absent in drops built before similar intents existed). */
+  similar: z.array(DropSimilar).optional(),
 });
 export type QuantumDrop = z.infer<typeof QuantumDrop>;
 

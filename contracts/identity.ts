@@ -20,6 +20,10 @@ export const permissions = {
   'audit:read': ['auditor', 'admin'],
   'keys:manage': ['admin'],
   'webhooks:manage': ['admin'],
+  'metrics:read': ['auditor', 'admin'],
+  // The codec server (docs/encryption.md): decrypted payloads for the Web UI and temporal CLI, any tenant's.
+  'payloads:decode': ['approver', 'auditor', 'admin'],
+  'payloads:encode': ['approver', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof permissions;
 

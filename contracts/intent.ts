@@ -49,6 +49,10 @@ export const SubmitIntentRequest = z.strictObject({
     .max(20, 'must hold at most 20 tags')
     .refine((tags) => new Set(tags).size === tags.length, 'must not repeat a tag')
     .optional(),
+  /** Open the plan gate for this intent: an approver reviews (and may edit) the plan before any agent runs. */
+  planReview: z.boolean({ error: 'must be true or false' }).optional(),
+  /** Start from the capsule files of a near-identical completed intent of the tenant, if there is one. */
+  reuse: z.boolean({ error: 'must be true or false' }).optional(),
 });
 export type SubmitIntentRequest = z.infer<typeof SubmitIntentRequest>;
 

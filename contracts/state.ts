@@ -5,6 +5,7 @@ import type { IntentStatus } from './intent';
 import type { Plan, TaskType } from './plan';
 import type { LlmUsage } from './usage';
 import type { ValidationSummary } from './validation';
+import type { SimilarIntentsResult } from './similar';
 
 export const TaskState = z.enum(['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
 export type TaskState = z.infer<typeof TaskState>;
@@ -34,6 +35,8 @@ export interface IntentState {
   capsule?: CapsuleRef;
   /** LLM usage so far, summed from what planning and agents reported. */
   usage?: LlmUsage;
+  /** Similar earlier intents of the tenant, found at submission (docs/similar-intents.md). */
+  similar?: SimilarIntentsResult;
 }
 
 /**

@@ -87,7 +87,11 @@ async function main(): Promise<void> {
   const began = performance.now();
 
   step('Services: Temporal dev server, SeaweedFS (S3), PostgreSQL');
-  const services = await startServices(config, { prepareDatabase, log: (line) => console.log(`  ${line}`) });
+  const services = await startServices(config, {
+    prepareDatabase,
+    embeddedPostgres: true, // without a PostgreSQL at DATABASE_URL, a project-local one (docs/deployment.md)
+    log: (line) => console.log(`  ${line}`),
+  });
   console.log(`  Temporal ${services.temporal.address}, S3 ${services.s3.endpoint}, database ${services.database.url}`);
 
   step('Platform: worker and REST API');

@@ -25,13 +25,17 @@ function describe(status: ServicesStatus): string {
     `          Web UI ${temporal.uiUrl}`,
     `S3        ${s3.endpoint}  bucket ${s3.bucket}${s3.bucketCreated ? ' (created)' : ''}  (${managed(s3)})`,
     `Database  ${database.url}  (${database.created ? 'created' : 'exists'}, ${migrations})`,
+    ...(database.embedded
+      ? [`          embedded PostgreSQL in ${shortPath(database.embedded.clusterDir)} (${managed(database.embedded)})`]
+      : []),
   ].join('\n');
 }
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const started = Date.now();
-  const status = await startServices(config, { log: (line) => console.log(`  ${line}`) });
+  // embeddedPostgres: a laptop without PostgreSQL gets a project-local one (docs/deployment.md)
+  const status = await startServices(config, { embeddedPostgres: true, log: (line) => console.log(`  ${line}`) });
   console.log(
     `${describe(status)}\nReady in ${((Date.now() - started) / 1000).toFixed(1)} s. Stop with: npx tsx scripts/down.ts`,
   );

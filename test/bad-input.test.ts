@@ -198,13 +198,19 @@ describe('decisions', () => {
 
   const digest = '0'.repeat(64);
   test.each([
-    [{ decision: 'maybe', digest }, [{ field: 'body.decision', reason: "must be 'approve' or 'reject'" }]],
+    [
+      { decision: 'maybe', digest },
+      [{ field: 'body.decision', reason: "must be 'approve', 'reject' or 'request_changes'" }],
+    ],
     [{ decision: 'approve' }, [{ field: 'body.digest', reason: 'is required (the gate.digest you reviewed)' }]],
     [
       { decision: 'approve', digest: 'abc' },
       [{ field: 'body.digest', reason: 'must be the 64-hex-digit review digest shown as gate.digest' }],
     ],
-    [{ decision: 'reject', digest }, [{ field: 'body.reason', reason: 'is required when rejecting' }]],
+    [
+      { decision: 'reject', digest },
+      [{ field: 'body.reason', reason: 'is required when rejecting or requesting changes' }],
+    ],
     // Who approves is the authenticated caller, never a name in the body.
     [
       { decision: 'approve', approver: 'ciso@example.com', digest },

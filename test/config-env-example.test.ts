@@ -35,7 +35,7 @@ test('a variable without documentation, or with a default not written as in the 
 
 test('with nothing set, loadConfig gives the declared defaults', () => {
   const config = loadConfig({});
-  expect(config.gate).toEqual({ timeout: '7d', autoApprove: false });
+  expect(config.gate).toEqual({ timeout: '7d', autoApprove: false, repairRounds: 2 });
   expect(config.api.port).toBe(8080);
   expect(config.dag).toEqual({ maxConcurrency: 10, maxPlanTasks: 30, failurePolicy: 'fail-fast' });
   // Defaults are written as the environment writes them and parsed like any value.

@@ -9,7 +9,7 @@ test('with nothing set, the embedded defaults describe a complete local stack', 
   });
   expect(config.s3).toMatchObject({ endpoint: 'http://127.0.0.1:8333', bucket: 'quantumlayer' });
   expect(config.databaseUrl).toBe('postgresql://postgres@127.0.0.1:5432/quantumlayer');
-  expect(config.gate).toEqual({ timeout: '7d', autoApprove: false });
+  expect(config.gate).toEqual({ timeout: '7d', autoApprove: false, repairRounds: 2 });
 });
 
 test('empty variables count as unset', () => {

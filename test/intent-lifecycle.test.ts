@@ -151,7 +151,9 @@ test('the Temporal Web UI can find an intent by status and shows its summary', a
   expect(await description.staticSummary()).toBe('Intent: A CLI tool to track nightly sales reports');
   // The open gate: named in the current details with what to send, and its timer says what it is for.
   const { currentDetails } = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
-  expect(currentDetails).toMatch(/\*\*Gate `release` is open\*\*; rejects at \S+ unless decided\./);
+  expect(currentDetails).toMatch(
+    /\*\*Gate `release` is open\*\* \(version 1 of at most 3\); rejects at \S+ unless decided\./,
+  );
   expect(currentDetails).toContain(`qlp approve ${body.id} --token`);
   const events = (await handle.fetchHistory()).events ?? [];
   const timer = events.find((event) => event.timerStartedEventAttributes);
@@ -262,6 +264,8 @@ test('intents are listed newest first, a page at a time, and the OpenAPI documen
     '/capsules/verify',
     '/capsules/{id}',
     '/capsules/{id}/download',
+    '/codec/decode',
+    '/codec/encode',
     '/health',
     '/intents',
     '/intents/{id}',
@@ -269,11 +273,14 @@ test('intents are listed newest first, a page at a time, and the OpenAPI documen
     '/intents/{id}/decision',
     '/intents/{id}/decision-token',
     '/intents/{id}/drops/{gate}',
+    '/intents/{id}/similar',
     '/intents/{id}/validation',
     '/keys',
     '/keys/{id}',
     '/llm/stats',
+    '/metrics',
     '/signing-keys',
+    '/status',
     '/webhooks',
     '/webhooks/{id}',
     '/webhooks/{id}/deliveries',

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from './support/stack';
+import { workerTelemetryOptions } from '../adapters/telemetry/tracing-temporal';
 
 // Histories recorded from representative intents (test/fixtures/histories/record.ts). Replaying them
 // against today's workflow code fails on any change that is not replay-safe: such changes need
@@ -28,6 +29,10 @@ test('the recorded histories cover success (before and with every validation lay
 test.each(fixtures)('%s replays without nondeterminism', async (name) => {
   const history = historyFromJSON(JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')));
   await expect(
-    Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowIds[name]),
+    Worker.runReplayHistory(
+      { workflowBundle: await workflowBundle(), sinks: workerTelemetryOptions(true).sinks },
+      history,
+      workflowIds[name],
+    ),
   ).resolves.toBeUndefined();
 });

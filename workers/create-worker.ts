@@ -2,6 +2,7 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import { createActivities, VALIDATION_ACTIVITIES, type ActivityDependencies, type Activities } from '../activities';
 import { ComputePool } from '../adapters/compute/pool';
 import { registerSigningKey } from '../adapters/signing/registry';
+import { workerTelemetryOptions } from '../adapters/telemetry/tracing-temporal';
 import { validationTaskQueue } from '../contracts/workflow';
 import type * as threaded from '../validation/threaded';
 
@@ -23,6 +24,11 @@ export interface CreateWorkerOptions extends ActivityDependencies {
   wrapActivities?: (activities: Activities) => Activities;
   /** How long in-flight activities may finish after shutdown is requested before they are cancelled. */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /**
+   * Payload encryption (adapters/temporal/codec-data-converter.ts); codecs run outside the workflow sandbox.
+   * A prebuilt `workflowBundle` should be bundled with its `failureConverterPath` too.
+   */
+  dataConverter?: WorkerOptions['dataConverter'];
 }
 
 /** The workers of one process, run and stopped together. */
@@ -74,7 +80,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<QlpWor
           ? { workflowBundle: options.workflowBundle }
           : { workflowsPath: require.resolve('../workflows') }),
         activities: orchestration,
+        // Traces and log context through workflows and activities (a prebuilt bundle carries its interceptors).
+        ...workerTelemetryOptions(Boolean(options.workflowBundle)),
         shutdownGraceTime,
+        dataConverter: options.dataConverter,
       }),
     );
   }
@@ -86,10 +95,12 @@ export async function createWorker(options: CreateWorkerOptions): Promise<QlpWor
         namespace: options.namespace,
         taskQueue: validationTaskQueue(options.taskQueue),
         activities: validation,
+        interceptors: workerTelemetryOptions(true).interceptors,
         // Take only what the pool and the sandbox can start soon; the rest stays on the queue for other
         // validation workers (scale-out) instead of waiting here.
         maxConcurrentActivityTaskExecutions: pool.threads * 4,
         shutdownGraceTime,
+        dataConverter: options.dataConverter,
       }),
     );
   }

@@ -103,7 +103,10 @@ function openGateLines(intentId: string, gate: GateState): string[] {
   }
   lines.push(
     `Review digest: \`${digest}\``,
-    'To decide: `qlp approve|reject' + (id === 'release' && (gate.maxVersions ?? 1) > 1 ? '|request-changes ' : ' ') + intentId + ' --reason "…"`, or send the update `submitDecision` or the',
+    'To decide: `qlp approve|reject' +
+      (id === 'release' && (gate.maxVersions ?? 1) > 1 ? '|request-changes ' : ' ') +
+      intentId +
+      ' --reason "…"`, or send the update `submitDecision` or the',
     `signal \`decision\` with \`{"token": "…"}\`, the signed decision from \`qlp approve ${intentId} --token\``,
     `(or \`POST /api/v1/intents/${intentId}/decision-token\`).`,
   );

@@ -2,3 +2,4 @@
 export { intentWorkflow } from './intent';
 export { taskWorkflow } from './task';
 export { webhookDeliveryWorkflow } from './webhook-delivery';
+export { reembedWorkflow } from './reembed';

@@ -16,6 +16,7 @@ import { IntentProgress } from './progress';
 import { repairUntilValid } from './repair';
 import { changedTasks, changesFeedback, reviseTasks } from './revise';
 import { runTasks } from './run-tasks';
+import { attachSimilarIntents, reusedArtifacts } from './similar';
 import { IntentSpend } from './spend';
 import { validate } from './validate';
 
@@ -36,6 +37,7 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
   try {
     return await body.run(async () => {
       await progress.advance('PLANNING');
+      const similar = patched('similar-intents') ? await attachSimilarIntents(ctx) : undefined;
       let plan = await planIntent(ctx);
 
       if (planGateOpens(input.policy.planGate, plan) && patched('plan-gate')) {
@@ -52,7 +54,14 @@ export async function intentWorkflow(input: IntentWorkflowInput): Promise<Intent
         await progress.advance('EXECUTING', { plan });
       }
 
-      let artifacts = await runTasks(ctx, plan);
+      const reused = await reusedArtifacts(ctx, similar);
+      if (reused)
+        for (const task of plan.tasks)
+          progress.setTask(task.id, {
+            state: 'SKIPPED',
+            error: `files reused from intent ${similar?.reusable?.intentId}`,
+          });
+      let artifacts = reused ?? (await runTasks(ctx, plan));
       await progress.advance('VALIDATING');
       let validation = await validate(ctx, artifacts);
       if (patched('repair-loop'))

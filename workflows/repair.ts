@@ -24,7 +24,8 @@ export async function repairUntilValid(
   let { artifacts, validation } = initial;
   if (maxRounds === 0 || plan.mode !== 'llm') return initial;
   const rounds: RepairRound[] = [];
-  const taskIds = new Set(plan.tasks.filter((t) => REPAIRED_TYPES.has(t.type)).map((t) => t.id));
+  const produced = new Set(artifacts.map((a) => a.taskId));
+  const taskIds = new Set(plan.tasks.filter((t) => REPAIRED_TYPES.has(t.type) && produced.has(t.id)).map((t) => t.id));
   for (let round = 1; round <= maxRounds && failuresOf(validation).length > 0 && taskIds.size > 0; round++) {
     const failures = failuresOf(validation);
     if (!ctx.spend.withinBudget()) {

@@ -27,15 +27,16 @@ export async function reviseTasks(
   const current = new Map(artifacts.map((artifact) => [artifact.taskId, artifact]));
   const affected = withDependants(plan, revision.taskIds);
   for (const task of dependencyOrder(plan)) {
-    if (!affected.has(task.id)) continue;
-    const previous = current.get(task.id)!;
+    const previous = current.get(task.id);
+    // Files reused from an earlier capsule belong to its tasks, not this plan's: nothing to re-run from.
+    if (!affected.has(task.id) || !previous) continue;
     const { label, kind } = revision;
     current.set(
       task.id,
       await runTask(ctx, plan, task, current, { label, kind, feedback: revision.feedbackFor(task), previous }),
     );
   }
-  return plan.tasks.map((task) => current.get(task.id)!);
+  return artifacts.map((artifact) => current.get(artifact.taskId)!);
 }
 
 /** The tasks named and every task that (transitively) depends on one of them. */

@@ -150,7 +150,12 @@ async function applyOne(client: Client, migration: Migration): Promise<void> {
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK');
-    throw new MigrationError(`migration ${migration.name} failed: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    // The one server-side prerequisite: say what to install rather than only what PostgreSQL said.
+    const hint = /extension "vector"/.test(message)
+      ? ' (the pgvector extension is not installed on the PostgreSQL server: as root on Debian run scripts/pgvector-setup, or install postgresql-<major>-pgvector; see docs/database.md#pgvector)'
+      : '';
+    throw new MigrationError(`migration ${migration.name} failed: ${message}${hint}`);
   }
 }
 

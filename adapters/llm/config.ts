@@ -267,3 +267,6 @@ export function offlineLlmConfig(): LlmConfig {
   if ('issues' in result) throw new Error('the default LLM config is invalid');
   return result.config;
 }
+
+// Embedding settings live beside the provider settings they fall back to; config/ reads both from here.
+export { embeddingEnvShape, toEmbeddingConfig, type EmbeddingConfig } from './embedding-config';

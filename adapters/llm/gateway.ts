@@ -9,6 +9,7 @@ import { parseStructured } from './json-extract';
 import { BudgetExceededError, SpendLedger, type CallIdentity } from './ledger';
 import { costOf, loadPrices, type Prices } from './pricing';
 import { createProvider, type Provider } from './providers';
+import { withSpan } from '../telemetry/tracing';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -163,7 +164,9 @@ export class LlmGateway {
     const failures: LlmFailure[] = [];
     for (const provider of this.providers) {
       try {
-        return await this.callProvider(provider, request, messages, schema, purpose);
+        const { name, model } = provider.config;
+        const call = () => this.callProvider(provider, request, messages, schema, purpose);
+        return await withSpan('llm.chat', call, { 'llm.provider': name, 'llm.model': model, 'llm.purpose': purpose });
       } catch (error) {
         if (error instanceof BudgetExceededError || request.signal?.aborted) throw error;
         failures.push(classify(error, provider.config));

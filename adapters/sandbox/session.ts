@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { SandboxRunResult, StepName, type LimitHit, type SandboxLimits } from '../../contracts/sandbox';
 import type { SandboxDriver } from './driver';
 import type { QueuedInfo, SandboxSlots } from './slots';
+import { withSpan } from '../telemetry/tracing';
 
 export interface SandboxFile {
   path: string;
@@ -57,7 +58,7 @@ export async function runInSandbox(driver: SandboxDriver, request: SandboxRunReq
   request.signal?.throwIfAborted();
   const release = await request.slots?.acquire({ signal: request.signal, onQueued: request.onQueued });
   try {
-    return await runNow(driver, request);
+    return await withSpan('sandbox.run', () => runNow(driver, request), { 'sandbox.driver': driver.name });
   } finally {
     release?.();
   }

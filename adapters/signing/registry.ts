@@ -6,10 +6,10 @@ import type { Database } from '../db/client';
  * are never deleted: a capsule signed years ago must still verify. Idempotent (worker restarts).
  */
 export async function registerSigningKey(db: Database, signer: CapsuleSigner): Promise<void> {
-  await db.signingKey.upsert({
-    where: { keyId: signer.keyId },
-    create: { keyId: signer.keyId, algorithm: 'ed25519', publicKeyPem: signer.publicKeyPem },
-    update: {},
+  // INSERT … ON CONFLICT DO NOTHING: an upsert is read-then-write, and two workers starting at once both inserted.
+  await db.signingKey.createMany({
+    data: [{ keyId: signer.keyId, algorithm: 'ed25519', publicKeyPem: signer.publicKeyPem }],
+    skipDuplicates: true,
   });
 }
 

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Client } from 'minio';
+import { withSpan } from '../telemetry/tracing';
 
 export interface S3Settings {
   endpoint: string;
@@ -37,7 +38,7 @@ export class ObjectStore {
 
   async put(key: string, body: Buffer | string, metadata: Record<string, string> = {}): Promise<void> {
     const data = typeof body === 'string' ? Buffer.from(body) : body;
-    await this.client.putObject(this.bucket, key, data, data.length, metadata);
+    await withSpan('s3.put', () => this.client.putObject(this.bucket, key, data, data.length, metadata), { key });
   }
 
   async putJson(key: string, value: unknown): Promise<void> {
@@ -45,9 +46,15 @@ export class ObjectStore {
   }
 
   async getBuffer(key: string): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of await this.client.getObject(this.bucket, key)) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    return withSpan(
+      's3.get',
+      async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of await this.client.getObject(this.bucket, key)) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks);
+      },
+      { key },
+    );
   }
 
   async getJson<T>(key: string): Promise<T> {
@@ -55,7 +62,7 @@ export class ObjectStore {
   }
 
   async stream(key: string): Promise<Readable> {
-    return this.client.getObject(this.bucket, key);
+    return withSpan('s3.stream', () => this.client.getObject(this.bucket, key), { key });
   }
 
   /** `length` bytes from `offset` as a stream (length > 0: the client reads 0 as "to the end"). */
@@ -74,7 +81,7 @@ export class ObjectStore {
   /** The object's size and user metadata, or undefined when it does not exist. */
   async stat(key: string): Promise<StoredObject | undefined> {
     try {
-      const stat = await this.client.statObject(this.bucket, key);
+      const stat = await withSpan('s3.stat', () => this.client.statObject(this.bucket, key), { key });
       return { key, size: stat.size, metadata: normaliseMetadata(stat.metaData) };
     } catch (error) {
       if (isNotFound(error)) return undefined;

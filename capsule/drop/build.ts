@@ -2,6 +2,7 @@ import type {
   BuildDropInput,
   DropCost,
   DropFinding,
+  DropSimilar,
   DropTests,
   DropValidation,
   QuantumDrop,
@@ -25,6 +26,8 @@ export interface DropSources {
   report?: ValidationReport;
   /** Layer 2's report, when it ran. */
   dynamic?: DynamicReport;
+  /** Similar earlier intents of the tenant, most similar first (read model). */
+  similar?: DropSimilar[];
 }
 
 const cap = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
@@ -134,6 +137,7 @@ export async function buildQuantumDrop(
     changeSummary: summary,
     validation: validationOf(context, sources, limits),
     cost: costOf(context.usage),
+    ...(sources.similar?.length ? { similar: sources.similar } : {}),
   };
 }
 

@@ -70,6 +70,27 @@ function headerBlocks(drop: QuantumDrop): Block[] {
   ];
 }
 
+/** "We built something like this before": the tenant's similar intents, their outcome and approvers. */
+function similarBlocks(drop: QuantumDrop): Block[] {
+  if (!drop.similar?.length) return [];
+  return [
+    { kind: 'heading', level: 2, text: 'Similar earlier intents' },
+    {
+      kind: 'table',
+      head: ['Intent', 'Similarity', 'Status', 'Overall', 'Capsule', 'Approved by', 'Text'],
+      rows: drop.similar.map((s) => [
+        s.intentId,
+        `${Math.round(s.similarity * 100)}%`,
+        s.status.toLowerCase(),
+        score(s.overall),
+        s.capsuleId ?? '—',
+        s.approvers.length ? s.approvers.join(', ') : '—',
+        s.text.length > 160 ? `${s.text.slice(0, 159)}…` : s.text,
+      ]),
+    },
+  ];
+}
+
 function planBlocks(drop: QuantumDrop): Block[] {
   return [
     { kind: 'heading', level: 2, text: 'Plan' },
@@ -268,6 +289,7 @@ export function renderDropHtml(drop: QuantumDrop): string {
   const blocks = [
     ...headerBlocks(drop),
     ...planBlocks(drop),
+    ...similarBlocks(drop),
     ...validationBlocks(drop),
     ...findingBlocks(drop),
     ...testBlocks(drop),

@@ -36,10 +36,16 @@ export function registerDecisions(program: Command): void {
 
   program
     .command('request-changes')
-    .description('send the version under review back with comments: the affected tasks re-run, and a new version comes to the gate')
+    .description(
+      'send the version under review back with comments: the affected tasks re-run, and a new version comes to the gate',
+    )
     .argument('<id>', 'intent id')
     .requiredOption('-r, --reason <comments>', 'what to change (goes to every re-run agent)')
-    .option('--task <task:comment>', 'a comment for one task; only the tasks named (and what depends on them) re-run (repeatable)', collect)
+    .option(
+      '--task <task:comment>',
+      'a comment for one task; only the tasks named (and what depends on them) re-run (repeatable)',
+      collect,
+    )
     .option('--file <path:comment>', 'a comment about one file (repeatable)', collect)
     .option('--digest <digest>', 'the review digest you reviewed (default: the one under review now, printed)')
     .option(
@@ -66,7 +72,10 @@ function decide(decision: Decision) {
     const intentId = requireUuid(id, 'intent id');
     const ctx = contextOf(command);
     const digest = options.digest ?? (await currentDigest(ctx, intentId));
-    const changes = [...(options.task ?? []).map((t) => change('task', t)), ...(options.file ?? []).map((f) => change('file', f))];
+    const changes = [
+      ...(options.task ?? []).map((t) => change('task', t)),
+      ...(options.file ?? []).map((f) => change('file', f)),
+    ];
     const body = {
       decision,
       digest,

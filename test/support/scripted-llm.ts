@@ -43,6 +43,9 @@ export class ScriptedLlm {
   responder: Responder = () => ({ status: 500, error: { message: 'no scripted reply left' } });
   /** When set, requests must carry `Authorization: Bearer <apiKey>`, else 401 as OpenAI answers it. */
   apiKey?: string;
+  /** Answers `/embeddings` requests: a vector per input text (default: a fixed 8-number vector from the text). */
+  embed: (text: string) => number[] = (text) =>
+    Array.from({ length: 8 }, (_, i) => [...text].reduce((sum, c) => sum + ((c.charCodeAt(0) * (i + 1)) % 7), 1));
   /** Requests being answered right now, and the most ever at once (to check concurrency limits). */
   inFlight = 0;
   peakInFlight = 0;
@@ -93,9 +96,27 @@ export class ScriptedLlm {
     await new Promise((resolve) => this.server.close(resolve));
   }
 
+  /** OpenAI's embeddings endpoint: scripted errors from the queue apply; otherwise `embed` answers. */
+  private answerEmbeddings(request: RecordedRequest, res: ServerResponse): void {
+    const queued = this.queue[0];
+    if (queued && 'status' in queued) {
+      this.queue.shift();
+      return send(res, queued.status, { error: { type: 'server_error', ...queued.error } }, queued.headers);
+    }
+    const input = request.body.input as string | string[];
+    const texts = Array.isArray(input) ? input : [input];
+    send(res, 200, {
+      object: 'list',
+      model: request.body.model,
+      data: texts.map((text, index) => ({ object: 'embedding', index, embedding: this.embed(text) })),
+      usage: { prompt_tokens: texts.reduce((sum, t) => sum + Math.ceil(t.length / 4), 0), total_tokens: 0 },
+    });
+  }
+
   private async answer(path: string, headers: IncomingHttpHeaders, raw: string, res: ServerResponse): Promise<void> {
     const request: RecordedRequest = { path, headers, body: JSON.parse(raw || '{}') as RecordedRequest['body'] };
     this.requests.push(request);
+    if (path.endsWith('/embeddings')) return this.answerEmbeddings(request, res);
     if (!path.endsWith('/chat/completions')) return send(res, 404, { error: { message: `no route ${path}` } });
     if (this.apiKey && headers.authorization !== `Bearer ${this.apiKey}`) {
       const shown = String(headers.authorization ?? '').replace(/^Bearer /, '');

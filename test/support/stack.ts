@@ -6,6 +6,8 @@ import { createDatabase, type Database } from '../../adapters/db/client';
 import { SandboxSelector } from '../../adapters/sandbox';
 import { ObjectStore } from '../../adapters/storage/s3';
 import { createApiKey } from '../../adapters/identity/api-keys';
+import { temporalDataConverter } from '../../adapters/temporal/codec-data-converter';
+import { tracingClientInterceptors, workflowInterceptorModules } from '../../adapters/telemetry/tracing-temporal';
 import { createApp } from '../../api/app';
 import { apiDependencies } from '../../api/dependencies';
 import { listen } from '../../api/listen';
@@ -45,7 +47,10 @@ export async function openStack(name: string, configure: (config: Config) => Con
   const db = createDatabase(config.databaseUrl, { maxConnections: 5 });
   const store = new ObjectStore(config.s3);
   const connection = await Connection.connect({ address: config.temporal.address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const dataConverter = temporalDataConverter(config.codec.encryption);
+  // As the API process does: the request's trace continues into the workflows it starts.
+  const interceptors = { workflow: tracingClientInterceptors() };
+  const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter, interceptors });
   const server = await listen(createApp(apiDependencies({ config, db, temporal, store })), 0, '127.0.0.1');
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
   const keys = await createStackKeys(db, name);
@@ -82,7 +87,12 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** Bundles workflows/ once per test file; each worker reuses it. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    // As a worker bundling for itself: tracing and log-context interceptors (adapters/telemetry).
+    workflowInterceptorModules: [...workflowInterceptorModules],
+    logger: quietLogger,
+  });
   return bundle;
 }
 
@@ -102,7 +112,16 @@ export async function startWorker(
   options: Partial<
     Pick<
       CreateWorkerOptions,
-      'wrapActivities' | 'shutdownGraceTime' | 'planner' | 'llm' | 'sandbox' | 'roles' | 'validationThreads' | 'signer'
+      | 'wrapActivities'
+      | 'shutdownGraceTime'
+      | 'planner'
+      | 'llm'
+      | 'sandbox'
+      | 'roles'
+      | 'validationThreads'
+      | 'signer'
+      | 'workflowBundle'
+      | 'embeddings'
     >
   > = {},
 ): Promise<RunningWorker> {
@@ -113,7 +132,9 @@ export async function startWorker(
     taskQueue: stack.config.temporal.taskQueue,
     db: stack.db,
     store: stack.store,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: options.workflowBundle ?? (await workflowBundle()),
+    // As the worker process does: payloads encrypted when the stack's config has keys.
+    dataConverter: temporalDataConverter(stack.config.codec.encryption),
     ...options,
     llm: options.llm ?? stack.config.llm,
     webhooks: stack.config.webhooks,

@@ -24,5 +24,7 @@ export function testEnvironment(
     GATE_TIMEOUT: '1h',
     // Layer 2 in the workflow tests: bubblewrap starts in ~50 ms; test/sandbox covers both drivers.
     SANDBOX_DRIVER: 'bubblewrap',
+    // Quiet: a failing test's output is the failure (warnings and errors only).
+    LOG_LEVEL: 'warn',
   };
 }

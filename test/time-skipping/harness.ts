@@ -57,6 +57,13 @@ const counts = { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
 
 /** Every activity, answering with a passing result of the shape the workflow expects. */
 const defaults: Stubs = {
+  findSimilarIntents: async () => ({
+    embedding: { model: 'local-ngram-v1', dimension: 384, offline: true, kind: 'local' },
+    threshold: 0.8,
+    matches: [],
+  }),
+  reembedPage: async ({ after }) => ({ embedded: 0, nextCursor: after, done: true, remaining: 0 }),
+  reuseArtifacts: async () => [],
   parseIntent: async () => plan(2),
   runAgent: async ({ task }) => ({
     taskId: task.id,

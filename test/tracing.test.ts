@@ -1,0 +1,178 @@
+import { startTracing, type Tracing } from '../adapters/telemetry/tracing';
+import { greeterResponder } from './llm/scripted-project';
+import { llmConfig, providerFor } from './llm/llm-stack';
+import { call, decide, setDefaultToken } from './support/api';
+import { ScriptedLlm } from './support/scripted-llm';
+import { eventually, openStack, startWorker, type RunningWorker, type TestStack } from './support/stack';
+import { untilStatus } from './support/where';
+import { TraceCollector, type CollectedSpan } from './tracing-collector';
+
+// One intent is one trace: from the API request that submits it, through the Temporal client, the
+// workflow, its task children and activities, down to S3 and the sandbox, exported over OTLP/HTTP to a
+// receiver in this process.
+
+let collector: TraceCollector;
+let tracing: Tracing;
+let stack: TestStack;
+let worker: RunningWorker;
+
+beforeAll(async () => {
+  collector = await TraceCollector.start();
+  // The standard variables, as an operator sets them; the exporter reads them itself.
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = collector.endpoint;
+  process.env.OTEL_SERVICE_NAME = 'quantumlayer-tracing-test';
+  tracing = startTracing({ serviceName: 'unused-when-OTEL_SERVICE_NAME-is-set' });
+  stack = await openStack('tracing');
+  worker = await startWorker(stack);
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await stack?.close();
+  await tracing?.shutdown();
+  await collector?.close();
+  delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  delete process.env.OTEL_SERVICE_NAME;
+});
+
+test('an intent submitted, approved and packaged is one trace, from the API request to S3 and the sandbox', async () => {
+  expect(tracing.exporting).toBe(true);
+  const submitted = await call(`${stack.apiUrl}/intents`, {
+    body: { text: 'Build an inventory tracker for warehouse pallets' },
+  });
+  expect(submitted.status).toBe(202);
+  const id: string = submitted.body.id;
+  await untilStatus(stack, id, ['AWAITING_APPROVAL']);
+  expect((await decide(stack.apiUrl, id, { decision: 'approve', reason: 'traced' }, stack.keys.approver)).status).toBe(
+    200,
+  );
+  await untilStatus(stack, id, ['COMPLETED']);
+
+  // The intent workflow's own span ends with the workflow: once it is here, the whole trace is.
+  const root = await eventually(
+    async () => {
+      await tracing.flush();
+      const run = collector.spans.find(
+        (s) => s.name === 'RunWorkflow:intentWorkflow' && workflowIdOf(s) === `intent-${id}`,
+      );
+      const top = run && topOf(collector.spans, run);
+      return top && !top.parentSpanId ? top : undefined;
+    },
+    'the intent workflow span and the request span it descends from',
+    60_000,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; received: ${summary(collector.spans)}`);
+  });
+
+  expect(root.name).toBe('POST /api/v1/intents');
+  expect(root.service).toBe('quantumlayer-tracing-test');
+  const trace = collector.spans.filter((s) => s.traceId === root.traceId);
+  const names = new Set(trace.map((s) => s.name));
+  for (const name of [
+    'POST /api/v1/intents',
+    'StartWorkflow:intentWorkflow',
+    'RunWorkflow:intentWorkflow',
+    'StartActivity:parseIntent',
+    'RunActivity:parseIntent',
+    'StartChildWorkflow:taskWorkflow',
+    'RunWorkflow:taskWorkflow',
+    'RunActivity:runAgent',
+    'RunActivity:dynamicValidation',
+    'RunActivity:scoreValidation',
+    'RunActivity:packageCapsule',
+    's3.put',
+    's3.get',
+    'sandbox.run',
+  ])
+    expect([name, names.has(name)]).toEqual([name, true]);
+
+  // Every task child of this intent, and the capsule's upload, are in it: nothing of the intent is elsewhere.
+  const tasks = collector.spans.filter(
+    (s) => s.name === 'RunWorkflow:taskWorkflow' && String(workflowIdOf(s)).startsWith(`intent-${id}/`),
+  );
+  expect(tasks.map(workflowIdOf).sort()).toEqual(
+    ['check', 'module', 'readme'].map((task) => `intent-${id}/task-${task}`),
+  );
+  expect(tasks.every((s) => s.traceId === root.traceId)).toBe(true);
+  // Each span's parent is in the trace too: one tree, rooted at the request.
+  const ids = new Set(trace.map((s) => s.spanId));
+  expect(trace.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId)).map((s) => s.name)).toEqual([]);
+  expect(trace.filter((s) => !s.parentSpanId).map((s) => s.name)).toEqual(['POST /api/v1/intents']);
+
+  // The sandbox run sits under the layer-2 activity, the capsule upload under packaging.
+  const sandbox = trace.find((s) => s.name === 'sandbox.run')!;
+  expect(ancestors(trace, sandbox).map((s) => s.name)).toContain('RunActivity:dynamicValidation');
+  const capsulePut = trace.filter((s) => s.name === 's3.put' && /capsule/.test(String(s.attributes.key)));
+  expect(capsulePut.length).toBeGreaterThan(0);
+  expect(ancestors(trace, capsulePut[0]!).map((s) => s.name)).toContain('RunActivity:packageCapsule');
+});
+
+test('an intent planned and generated by an LLM provider has its LLM calls in its trace, under their activities', async () => {
+  const llm = await ScriptedLlm.start();
+  llm.responder = greeterResponder();
+  const llmStack = await openStack('tracing-llm');
+  const llmWorker = await startWorker(llmStack, { llm: llmConfig([providerFor(llm)]) });
+  try {
+    const submitted = await call(`${llmStack.apiUrl}/intents`, {
+      body: { text: `Build a greeter library ${Date.now()}` },
+    });
+    expect(submitted.status).toBe(202);
+    const id: string = submitted.body.id;
+    await untilStatus(llmStack, id, ['AWAITING_APPROVAL']);
+    // Activity spans end with their activity: layer 1's review (an LLM call too) is the last before the gate.
+    const trace = await eventually(async () => {
+      await tracing.flush();
+      const start = collector.spans.find(
+        (s) => s.name === 'StartWorkflow:intentWorkflow' && s.attributes.temporalWorkflowId === `intent-${id}`,
+      );
+      const spans = start && collector.spans.filter((s) => s.traceId === start.traceId);
+      return spans?.some((s) => s.name === 'RunActivity:staticReview') ? spans : undefined;
+    }, 'the LLM intent spans up to layer 1');
+    const calls = trace.filter((s) => s.name === 'llm.chat');
+    expect(calls.length).toBe(llm.requests.length);
+    expect(calls.every((s) => s.attributes['llm.provider'] === 'compatible')).toBe(true);
+    // Each call sits under the activity that made it; the plan is always a fresh call (its text is new,
+    // so never a cached answer), the agents' and the review's may come from the shared LLM cache.
+    const callers = calls.map((s) => ancestors(trace, s).find((a) => a.name.startsWith('RunActivity:'))?.name);
+    expect(callers).toContain('RunActivity:parseIntent');
+    expect(
+      callers.filter(
+        (name) => !['RunActivity:parseIntent', 'RunActivity:runAgent', 'RunActivity:staticReview'].includes(name!),
+      ),
+    ).toEqual([]);
+  } finally {
+    await llmWorker.stop();
+    await llmStack.close();
+    await llm.close();
+    setDefaultToken(stack.keys.submitter);
+  }
+});
+
+/** Workflow spans carry the workflow's info (workflowId…), client spans `temporalWorkflowId`. */
+function workflowIdOf(span: CollectedSpan): unknown {
+  return span.attributes.workflowId ?? span.attributes.temporalWorkflowId;
+}
+
+/** The topmost ancestor of `span` among `spans` (itself when its parent is not there). */
+function topOf(spans: CollectedSpan[], span: CollectedSpan): CollectedSpan {
+  return ancestors(spans, span).at(-1) ?? span;
+}
+
+function ancestors(spans: CollectedSpan[], span: CollectedSpan): CollectedSpan[] {
+  const chain: CollectedSpan[] = [];
+  let current = span;
+  while (current.parentSpanId) {
+    const parent = spans.find((s) => s.spanId === current.parentSpanId);
+    if (!parent) break;
+    chain.push(parent);
+    current = parent;
+  }
+  return chain;
+}
+
+/** Span names per trace, for a failure's message. */
+function summary(spans: CollectedSpan[]): string {
+  const traces = new Map<string, string[]>();
+  for (const span of spans) traces.set(span.traceId, [...(traces.get(span.traceId) ?? []), span.name]);
+  return [...traces].map(([traceId, names]) => `${traceId}: ${[...new Set(names)].join(', ')}`).join(' | ');
+}
