@@ -189,13 +189,14 @@ async function findByKey(deps: ApiDependencies, tenant: string, idempotencyKey: 
 
 /** The tenant's escalation ladder, when it has one (the gate's timeout alone otherwise). */
 function escalationOf(policy: TenantPolicy): { escalation?: GateEscalation } {
-  const { gateRemindAfter, gateEscalateAfter, gateEscalateTo, gateOnTimeout } = policy;
+  const { gateRemindAfter, gateEscalateAfter, gateEscalateTo, gateEscalateRole, gateOnTimeout } = policy;
   if (!gateRemindAfter && !gateEscalateAfter && gateOnTimeout === 'reject') return {};
   return {
     escalation: {
       ...(gateRemindAfter && { remindAfter: gateRemindAfter as Duration }),
       ...(gateEscalateAfter && { escalateAfter: gateEscalateAfter as Duration }),
       ...(gateEscalateTo && { escalateTo: gateEscalateTo }),
+      ...(gateEscalateRole && { escalateRole: gateEscalateRole }),
       onTimeout: gateOnTimeout,
     },
   };

@@ -1,6 +1,6 @@
 import type { Duration } from '@temporalio/common';
 import { z } from 'zod';
-import { TenantName } from '../contracts/identity';
+import { Role, TenantName } from '../contracts/identity';
 import type { Section } from './setting';
 
 // Authentication, approvals and quotas: who may do what, how many must approve, and how much a tenant
@@ -19,6 +19,7 @@ export const TenantPolicyOverride = z.strictObject({
   gateRemindAfter: gateDuration.optional(),
   gateEscalateAfter: gateDuration.optional(),
   gateEscalateTo: z.string().min(1).max(200).optional(),
+  gateEscalateRole: Role.optional(),
   gateOnTimeout: gateOnTimeout.optional(),
   planGate: z.enum(['off', 'always', 'auto'], { error: "must be 'off', 'always' or 'auto'" }).optional(),
   planGateMinTasks: z.number().int().min(1).max(1000).optional(),
@@ -119,6 +120,10 @@ export const securityEnvShape = {
     section: security,
     doc: 'Versions an intent may reach at the release gate through request_changes (v1 included; 1 = no changes).',
   }),
+  GATE_ESCALATE_ROLE: Role.optional().meta({
+    section: security,
+    doc: 'A role that may also decide once a gate is escalated (e.g. admin), beside the approvers. Default: none.',
+  }),
   GATE_ON_TIMEOUT: gateOnTimeout.prefault('reject').meta({
     section: security,
     doc: 'What GATE_TIMEOUT does to an undecided gate: reject the intent, or cancel it.',
@@ -170,6 +175,7 @@ export interface TenantPolicy {
   gateRemindAfter?: string;
   gateEscalateAfter?: string;
   gateEscalateTo?: string;
+  gateEscalateRole?: string;
   gateOnTimeout: 'reject' | 'cancel';
   planGate: 'off' | 'always' | 'auto';
   planGateMinTasks: number;
@@ -205,6 +211,7 @@ export function toSecurityConfig(e: SecurityEnv, dataDir: string): SecurityConfi
       gateRemindAfter: e.GATE_REMIND_AFTER,
       gateEscalateAfter: e.GATE_ESCALATE_AFTER,
       gateEscalateTo: e.GATE_ESCALATE_TO,
+      gateEscalateRole: e.GATE_ESCALATE_ROLE,
       gateOnTimeout: e.GATE_ON_TIMEOUT,
       planGate: e.PLAN_GATE,
       planGateMinTasks: e.PLAN_GATE_MIN_TASKS,

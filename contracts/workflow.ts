@@ -58,6 +58,8 @@ export interface GateEscalation {
   escalateAfter?: Duration;
   /** Who an escalation goes to (a group or address), named in its audit event and webhook. */
   escalateTo?: string;
+  /** A role that may also decide once the gate is escalated (e.g. `admin`); absent: only approvers decide. */
+  escalateRole?: string;
   onTimeout: 'reject' | 'cancel';
 }
 

@@ -2,7 +2,14 @@ import { planKey } from '../adapters/storage/artifacts';
 import { readArchive } from '../capsule/archive-reader';
 import type { Plan } from '../contracts/plan';
 import { call } from './support/api';
-import { eventually, openStack, startWorker, type RunningWorker, type TestStack } from './support/stack';
+import {
+  createStackKeys,
+  eventually,
+  openStack,
+  startWorker,
+  type RunningWorker,
+  type TestStack,
+} from './support/stack';
 import { untilStatus } from './support/where';
 
 // The human gates on the real stack (offline catalogue): a plan gate an approver edits before any agent
@@ -11,12 +18,22 @@ import { untilStatus } from './support/where';
 
 let stack: TestStack;
 let worker: RunningWorker;
+const ESCALATES = 'hitl-escalates';
+const LATER = 'hitl-escalates-later';
 
 beforeAll(async () => {
   // Two versions at most: one request for changes, then approve or reject.
   stack = await openStack('hitl-versions', (config) => ({
     ...config,
-    security: { ...config.security, defaults: { ...config.security.defaults, maxVersions: 2 } },
+    security: {
+      ...config.security,
+      defaults: { ...config.security.defaults, maxVersions: 2 },
+      tenants: {
+        // Escalated to admins after a second (and they may then decide), or only after an hour.
+        [ESCALATES]: { gateEscalateAfter: '1s', gateEscalateTo: 'ops-leads', gateEscalateRole: 'admin' },
+        [LATER]: { gateEscalateAfter: '1h', gateEscalateRole: 'admin' },
+      },
+    },
   }));
   worker = await startWorker(stack);
 });
@@ -27,7 +44,7 @@ afterAll(async () => {
 });
 
 const intentUrl = (id: string) => `${stack.apiUrl}/intents/${id}`;
-const view = async (id: string) => (await call(intentUrl(id))).body;
+const view = async (id: string, token?: string) => (await call(intentUrl(id), token ? { token } : {})).body;
 
 /** Sends a decision as the stack's approver, bound to the digest the open gate shows. */
 async function decide(id: string, body: Record<string, unknown>) {
@@ -36,9 +53,9 @@ async function decide(id: string, body: Record<string, unknown>) {
 }
 
 /** Waits until the gate the test expects is open (failing at once if the intent ended instead). */
-async function untilGate(id: string, predicate: (gate: any) => boolean) {
+async function untilGate(id: string, predicate: (gate: any) => boolean, token?: string) {
   return eventually(async () => {
-    const intent = await view(id);
+    const intent = await view(id, token);
     if (['FAILED', 'REJECTED', 'COMPLETED', 'CANCELLED'].includes(intent.status)) {
       throw new Error(`intent ended ${intent.status}: ${intent.reason}`);
     }
@@ -157,4 +174,39 @@ test('a rejected plan ends the intent before any agent runs', async () => {
   const history = await stack.temporal.workflow.getHandle(`intent-${id}`).fetchHistory();
   const children = (history.events ?? []).filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
   expect(children).toHaveLength(0);
+});
+
+test('an escalation that names a role widens who may decide: admins decide only once the gate escalated', async () => {
+  for (const [tenant, escalates] of [
+    [LATER, false],
+    [ESCALATES, true],
+  ] as const) {
+    const keys = await createStackKeys(stack.db, tenant, tenant);
+    const submitted = await call(`${stack.apiUrl}/intents`, {
+      body: { text: 'A REST API for books with title and author' },
+      token: keys.submitter,
+    });
+    const id = submitted.body.id as string;
+    const asAdmin = async () => {
+      const digest = (await call(intentUrl(id), { token: keys.admin })).body.gate?.digest;
+      return call(`${intentUrl(id)}/decision`, { body: { decision: 'approve', digest }, token: keys.admin });
+    };
+    if (!escalates) {
+      const open = await untilGate(id, (gate) => gate?.id === 'release', keys.submitter);
+      expect(open.gate.roles).toEqual(['approver']);
+      const refused = await asAdmin();
+      expect(refused.status).toBe(403);
+      continue;
+    }
+    const escalated = await untilGate(id, (gate) => gate?.escalated !== undefined, keys.submitter);
+    expect(escalated.gate.escalated.to).toBe('ops-leads');
+    expect(escalated.gate.roles).toEqual(['approver', 'admin']);
+    expect((await asAdmin()).status).toBe(200);
+    const done = await eventually(async () => {
+      const intent = await view(id, keys.submitter);
+      return ['COMPLETED', 'FAILED', 'REJECTED'].includes(intent.status) ? intent : undefined;
+    }, `intent ${id} to finish`);
+    expect(done.status).toBe('COMPLETED');
+    expect(done.gate.decision.approvals[0].roles).toEqual(['admin']);
+  }
 });

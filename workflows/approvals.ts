@@ -29,6 +29,8 @@ export interface GateContext {
   approvals: readonly Approval[];
   /** Workflow time, ISO. */
   now: string;
+  /** Roles that may decide now: approvers, and the escalation's role once the gate escalated. */
+  roles: readonly string[];
   /** The gate open now: a token names the gate it was signed for (absent in tokens from before plan gates: release). */
   gate: 'plan' | 'release';
 }
@@ -58,8 +60,9 @@ export function evaluateDecision(message: unknown, via: 'update' | 'signal', ctx
   if (!principal.tenants.includes(ctx.input.tenant)) {
     return refuse('Forbidden', `${principal.name} is not a member of tenant ${ctx.input.tenant}`);
   }
-  if (!principal.roles.includes('approver'))
-    return refuse('Forbidden', `${principal.name} does not have the approver role`);
+  if (!principal.roles.some((role) => ctx.roles.includes(role))) {
+    return refuse('Forbidden', `${principal.name} has none of the roles that may decide now (${ctx.roles.join(', ')})`);
+  }
   if (claims.digest !== ctx.digest) {
     return refuse(
       'StaleDigest',

@@ -64,6 +64,8 @@ export class ReleaseGate {
   private current: GateId = 'release';
   private version = 1;
   private plan: Plan | undefined;
+  /** Who may decide the open gate: approvers, widened by an escalation that names a role. */
+  private deciders: string[] = ['approver'];
   /** The timeout cancelled the intent (the tenant's ladder says so) rather than rejecting it. */
   cancelsIntent = false;
 
@@ -111,6 +113,7 @@ export class ReleaseGate {
       approvals: this.approvals,
       now: now(),
       gate: this.current,
+      roles: this.deciders,
     };
     const evaluation = evaluateDecision(message, via, ctx);
     return evaluation.ok ? this.admissible(evaluation) : evaluation;
@@ -274,6 +277,7 @@ export class ReleaseGate {
     this.decision = undefined;
     this.approvals = [];
     this.digest = digest;
+    this.deciders = ['approver'];
     // What the Web UI's details show an ops person: which gate, until when, who, and what to send.
     const deadline = new Date(Date.parse(now()) + msToNumber(this.input.policy.gateTimeout)).toISOString();
     const maxVersions = this.input.policy.maxVersions;
@@ -287,7 +291,7 @@ export class ReleaseGate {
       ? {
           state: 'open',
           ...shown,
-          roles: ['approver'],
+          roles: [...this.deciders],
           unsignedSignals: this.policy.unauthenticatedSignals,
           digest: this.digest,
           required: this.policy.required,
@@ -384,10 +388,13 @@ export class ReleaseGate {
   private async climbed(kind: 'reminder' | 'escalation', ladder: GateEscalation, deadline: string): Promise<void> {
     const { state } = this.progress;
     const at = now();
+    if (kind === 'escalation' && ladder.escalateRole && !this.deciders.includes(ladder.escalateRole)) {
+      this.deciders = [...this.deciders, ladder.escalateRole];
+    }
     const gate =
       kind === 'reminder'
         ? { ...state.gate!, remindedAt: at }
-        : { ...state.gate!, escalated: { at, to: ladder.escalateTo ?? 'admins' } };
+        : { ...state.gate!, roles: [...this.deciders], escalated: { at, to: ladder.escalateTo ?? 'admins' } };
     state.gate = gate;
     const approved = this.approvals.filter((a) => a.decision === 'approve').length;
     await this.progress.advance('AWAITING_APPROVAL', {
@@ -401,7 +408,7 @@ export class ReleaseGate {
           onTimeout: ladder.onTimeout,
           approvals: approved,
           required: this.policy?.required ?? 1,
-          ...(kind === 'escalation' && { escalatedTo: ladder.escalateTo ?? 'admins' }),
+          ...(kind === 'escalation' && { escalatedTo: ladder.escalateTo ?? 'admins', mayDecide: this.deciders }),
         },
       },
     });

@@ -9,7 +9,7 @@ import {
   SubmitIntentRequest,
 } from '../../contracts/intent';
 import type { DecisionResponse, DecisionTokenView } from '../../contracts/views';
-import { queryGate } from '../gate-view';
+import { authorizeDecision, queryGate } from '../gate-view';
 import { authorize } from '../auth/guard';
 import type { ApiDependencies } from '../dependencies';
 import { cancelIntent, decideIntent, decisionToken, submitIntent } from '../intent-commands';
@@ -58,8 +58,8 @@ export function intentRoutes(deps: ApiDependencies): Router {
   });
 
   router.post('/intents/:id/decision', async (req, res) => {
-    const principal = authorize(res, 'intent:decide');
     const { id } = parse(IntentPath, req.params, 'path');
+    const principal = await authorizeDecision(deps, res, id);
     requireJson(req.headers['content-type']);
     const request = parse(DecisionRequest, req.body ?? {}, 'body');
     const decision = await decideIntent(deps, principal, id, request);
@@ -76,8 +76,8 @@ export function intentRoutes(deps: ApiDependencies): Router {
 
   /** A signed decision for ops who send it as a `decision` signal (temporal CLI) rather than through the API. */
   router.post('/intents/:id/decision-token', async (req, res) => {
-    const principal = authorize(res, 'intent:decide');
     const { id } = parse(IntentPath, req.params, 'path');
+    const principal = await authorizeDecision(deps, res, id);
     requireJson(req.headers['content-type']);
     const request = parse(DecisionRequest, req.body ?? {}, 'body');
     const view: DecisionTokenView = await decisionToken(deps, principal, id, request);
