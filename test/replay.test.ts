@@ -12,7 +12,7 @@ const dir = join(__dirname, 'fixtures', 'histories');
 const workflowIds = JSON.parse(readFileSync(join(dir, 'workflow-ids.json'), 'utf8')) as Record<string, string>;
 const fixtures = Object.keys(workflowIds).sort();
 
-test('the recorded histories cover success (before and with every validation layer), gate wait, an ignored decision signal, two signed approvals, task failure, partial failure and cancellation', () => {
+test('the recorded histories cover success (before and with every validation layer), gate wait, an ignored decision signal, two signed approvals, a plan gate with changes requested at v1, task failure, partial failure and cancellation', () => {
   expect(fixtures).toEqual([
     'cancelled',
     'completed',
@@ -20,6 +20,7 @@ test('the recorded histories cover success (before and with every validation lay
     'gate-wait',
     'ignored-decision',
     'partial-failure-continue',
+    'plan-gate-changes',
     'signed-two-approvals',
     'task-failure-fail-fast',
   ]);
