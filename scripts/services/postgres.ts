@@ -2,15 +2,19 @@ import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
+  cpSync,
   existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { Client } from 'pg';
 import { withLockFile } from './lock';
 import { bindAddressFor, canConnect, isLoopbackHost, isPortFree, type HostPort } from './net';
@@ -160,8 +164,9 @@ async function startServer(
   clusterDir: string,
   options: EmbeddedPostgresOptions,
 ): Promise<ManagedProcess> {
-  const bin = await installEmbeddedPostgres(options.toolsDir, options.log);
   const account = serverAccount();
+  const installed = await installEmbeddedPostgres(options.toolsDir, options.log);
+  const bin = account ? reachableCopy(installed) : installed;
   if (!existsSync(join(clusterDir, 'PG_VERSION'))) initCluster(bin, url, clusterDir, account, options);
   options.log?.(`starting embedded PostgreSQL on ${bindAddressFor(target.host)}:${target.port} (${clusterDir})`);
   return spawnDetached({
@@ -172,6 +177,36 @@ async function startServer(
     env: { PATH: '/usr/bin:/bin', LANG: 'C' }, // none of the caller's secrets
     ...account,
   });
+}
+
+/**
+ * The binaries where the server account (`nobody`, when we are root) can run them: in place when every
+ * directory above them lets others through, else a copy under the system's temp directory (a clone in a
+ * private directory, such as a CI checkout in `mktemp -d`, is not reachable by `nobody`).
+ */
+function reachableCopy(bin: string): string {
+  if (traversableByOthers(bin)) return bin;
+  // The package's directory and its siblings: the binaries load their libraries from `../../<package>.libs`.
+  const packages = dirname(dirname(dirname(bin)));
+  const shared = join(tmpdir(), 'qlp-embedded-postgres');
+  const copy = join(shared, createHash('sha256').update(packages).digest('hex').slice(0, 16));
+  if (!existsSync(join(copy, relative(packages, bin), 'postgres'))) {
+    mkdirSync(shared, { recursive: true, mode: 0o755 });
+    chmodSync(shared, 0o755);
+    rmSync(`${copy}.partial`, { recursive: true, force: true });
+    cpSync(packages, `${copy}.partial`, { recursive: true });
+    rmSync(copy, { recursive: true, force: true });
+    renameSync(`${copy}.partial`, copy); // whole or absent: a copy cut short is never used
+  }
+  return join(copy, relative(packages, bin));
+}
+
+/** Whether others may pass through every directory from the root down to `path`. */
+function traversableByOthers(path: string): boolean {
+  for (let dir = path; ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) return false;
+    if (dirname(dir) === dir) return true;
+  }
 }
 
 function initCluster(

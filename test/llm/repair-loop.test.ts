@@ -35,6 +35,16 @@ const buggyCodegen = {
   ),
 };
 
+/** The fix, written unlike the shared greeter's file: the LLM cache is shared by the run, keyed by the prompt. */
+const fixedCodegen = {
+  ...greeterFiles.files_codegen!,
+  files: greeterFiles.files_codegen!.files.map((file) =>
+    file.path === 'src/greet.ts'
+      ? { ...file, content: 'export function greet(name: string): string {\n  return `Hello, ${name}!`;\n}\n' }
+      : file,
+  ),
+};
+
 const schemaOf = (request: RecordedRequest) => request.body.response_format?.json_schema?.name ?? '';
 
 test('a failing test is fixed in repair round 1: the failure reaches the agent, validation passes, rounds are in the status and the capsule', async () => {
@@ -43,7 +53,7 @@ test('a failing test is fixed in repair round 1: the failure reaches the agent, 
   llm.responder = (request) => {
     if (schemaOf(request) !== 'files_codegen') return answer(request);
     codegenCalls += 1;
-    return codegenCalls === 1 ? json(buggyCodegen) : answer(request);
+    return json(codegenCalls === 1 ? buggyCodegen : fixedCodegen);
   };
 
   const submitted = await call(`${stack.apiUrl}/intents`, { body: { text: 'Build a greeter library, repair case' } });
@@ -82,5 +92,5 @@ test('a failing test is fixed in repair round 1: the failure reaches the agent, 
   const manifest = JSON.parse(entries.find((e) => e.path === 'capsule.json')!.content.toString('utf8'));
   expect(manifest.validation.repairRounds).toEqual([expect.objectContaining({ round: 1 })]);
   const greet = entries.find((e) => e.path === 'files/src/greet.ts')!.content.toString('utf8');
-  expect(greet).toContain("'Hello, '");
+  expect(greet).toContain('`Hello, ${name}!`');
 });
