@@ -72,6 +72,7 @@ test('an intent survives its worker stopping mid-tasks and at the gate, and fini
 
   expect(done.gate.decision).toMatchObject({ approver: 'durability-approver', via: 'signal', authenticated: true });
   expect(Object.fromEntries(counter.completed)).toEqual({
+    findSimilarIntents: 1,
     parseIntent: 1,
     'runAgent:module': 1,
     'runAgent:check': 1,
