@@ -122,6 +122,9 @@ export const IgnoredDecision = z.object({
   reason: z.string(),
   /** As sent, made printable (controls replaced), when it was a string. */
   approver: z.string().optional(),
+  /** The decision and the reason as sent, made printable, when they were strings. */
+  decision: z.string().optional(),
+  sentReason: z.string().optional(),
 });
 export type IgnoredDecision = z.infer<typeof IgnoredDecision>;
 

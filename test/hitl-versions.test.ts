@@ -74,11 +74,14 @@ test('plan gate → edited plan approved → agents run; request changes → v2 
   const atPlan = await untilGate(id, (gate) => gate?.id === 'plan');
   expect(atPlan.gate).toMatchObject({ state: 'open', id: 'plan', roles: ['approver'] });
   expect(atPlan.gate.digest).toMatch(/^[0-9a-f]{64}$/);
-  expect(atPlan.tasks.every((t: { status: string }) => t.status === 'PENDING')).toBe(true);
   const plan = await stack.store.getJson<Plan>(planKey(id));
   const needed = plan.tasks.find((t) => plan.tasks.some((other) => other.dependencies.includes(t.id)))!;
   const leaf = plan.tasks.find((t) => !plan.tasks.some((other) => other.dependencies.includes(t.id)))!;
   const code = plan.tasks.find((t) => t.type === 'codegen')!;
+  // The intent view lists the plan's tasks under review, none started.
+  expect(atPlan.tasks.map((t: { id: string; status: string }) => [t.id, t.status])).toEqual(
+    plan.tasks.map((t) => [t.id, 'PENDING']),
+  );
 
   // An edit that would leave a task without what it needs is refused, naming why; nothing is recorded.
   const broken = await decide(id, { decision: 'approve', planEdit: { remove: [needed.id] } });

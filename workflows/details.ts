@@ -87,7 +87,8 @@ function openGateLines(intentId: string, gate: GateState): string[] {
   const { id = 'release', deadline, roles, required, approvals = [], digest, unsignedSignals } = gate;
   const end = gate.onTimeout === 'cancel' ? 'cancels the intent' : 'rejects';
   const until = deadline ? `; ${end} at ${deadline} unless decided` : '';
-  const version = gate.version ? ` (version ${gate.version} of at most ${gate.maxVersions ?? gate.version})` : '';
+  const version =
+    gate.version && (gate.maxVersions ?? 1) > 1 ? ` (version ${gate.version} of at most ${gate.maxVersions})` : '';
   const lines = [`**Gate \`${id}\` is open**${version}${until}.`];
   if (id === 'plan') lines.push('Approving the plan starts the agents; `planEdit` may drop or reword tasks.');
   if (gate.remindedAt) lines.push(`Reminder sent at ${gate.remindedAt}.`);

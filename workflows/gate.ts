@@ -206,11 +206,19 @@ export class ReleaseGate {
    */
   private async recordIgnored(sent: unknown, reason: string): Promise<void> {
     const { state } = this.progress;
-    const approver = typeof sent === 'object' && sent !== null ? (sent as { approver?: unknown }).approver : undefined;
+    const {
+      approver,
+      decision,
+      reason: said,
+    } = typeof sent === 'object' && sent !== null
+      ? (sent as { approver?: unknown; decision?: unknown; reason?: unknown })
+      : { approver: undefined, decision: undefined, reason: undefined };
     const entry: IgnoredDecision = {
       at: now(),
       reason: printable(reason, 500),
       ...(typeof approver === 'string' && { approver: printable(approver, 200) }),
+      ...(typeof decision === 'string' && { decision: printable(decision, 40) }),
+      ...(typeof said === 'string' && { sentReason: printable(said, 500) }),
     };
     const ignored = (state.ignoredDecisions ??= { count: 0, latest: [] });
     ignored.count += 1;
@@ -223,7 +231,12 @@ export class ReleaseGate {
       audit: {
         type: 'intent.decision_ignored',
         actor: entry.approver || 'unknown',
-        data: { via: 'signal', reason: entry.reason },
+        data: {
+          via: 'signal',
+          reason: entry.reason,
+          ...(entry.decision && { decision: entry.decision }),
+          ...(entry.sentReason && { sentReason: entry.sentReason }),
+        },
       },
     });
   }
@@ -235,7 +248,8 @@ export class ReleaseGate {
   async decidePlan(plan: Plan): Promise<{ decision: DecisionRecord; plan: Plan }> {
     this.plan = plan;
     this.reopen('plan', planDigest(plan));
-    const decision = await this.wait({});
+    // The plan goes to the read model now (its tasks, the plan.ready webhook): approvers review it there.
+    const decision = await this.wait({ plan });
     if (decision.decision !== 'approve') return { decision, plan };
     const edited = applyPlanEdit(plan, decision.planEdit);
     return { decision, plan: edited.ok ? edited.plan : plan };
@@ -284,7 +298,7 @@ export class ReleaseGate {
     const shown = {
       id,
       deadline,
-      ...(id === 'release' && (maxVersions ?? 1) > 1 && { version: this.version, maxVersions }),
+      ...(id === 'release' && maxVersions !== undefined && { version: this.version, maxVersions }),
       ...carried,
     };
     state.gate = this.policy
@@ -316,7 +330,7 @@ export class ReleaseGate {
   }
 
   /** Publishes the open gate and waits for its decision, the ladder's steps, or the timeout. */
-  private async wait(step: { validation?: ValidationSummary }): Promise<DecisionRecord> {
+  private async wait(step: { validation?: ValidationSummary; plan?: Plan }): Promise<DecisionRecord> {
     const { state } = this.progress;
     const { gateTimeout } = this.input.policy;
     const opened = Date.parse(now());

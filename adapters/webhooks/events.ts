@@ -17,20 +17,10 @@ export function webhookEventsOf(p: IntentProjection): WebhookEventDraft[] {
     case 'intent.planning':
       return [{ type: 'intent.submitted', data: { status: p.status } }];
     case 'intent.executing':
-      return p.plan
-        ? [
-            {
-              type: 'plan.ready',
-              data: {
-                projectName: p.plan.projectName,
-                planner: p.plan.planner,
-                tasks: p.plan.tasks.map(({ id, type, description }) => ({ id, type, description })),
-              },
-            },
-          ]
-        : [];
+      return planReady(p);
     case 'intent.awaiting_approval':
-      return [{ type: 'gate.opened', data: { gate: gateSummary(p) } }];
+      // At the plan gate the plan is recorded as the gate opens: it is ready for review before any task runs.
+      return [...(p.gate?.id === 'plan' ? planReady(p) : []), { type: 'gate.opened', data: { gate: gateSummary(p) } }];
     case 'intent.gate_reminder':
       return [{ type: 'gate.reminder', data: { ...audit, gate: gateSummary(p) } }];
     case 'intent.gate_escalated':
@@ -108,5 +98,14 @@ function pastGateDecided(p: IntentProjection): Record<string, unknown> {
     reason: decision?.reason ?? null,
     decidedAt: decision?.decidedAt ?? null,
     ...(decision?.changes && { changes: decision.changes }),
+    ...(decision?.planEdit && { planEdit: decision.planEdit }),
   };
+}
+
+/** plan.ready: the plan as recorded, before any task runs. */
+function planReady(p: IntentProjection): WebhookEventDraft[] {
+  if (!p.plan) return [];
+  const { projectName, planner, tasks } = p.plan;
+  const data = { projectName, planner, tasks: tasks.map(({ id, type, description }) => ({ id, type, description })) };
+  return [{ type: 'plan.ready', data }];
 }

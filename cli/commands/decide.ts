@@ -71,11 +71,12 @@ function decide(decision: Decision) {
   return async (id: string, options: DecideOptions, command: Command) => {
     const intentId = requireUuid(id, 'intent id');
     const ctx = contextOf(command);
-    const digest = options.digest ?? (await currentDigest(ctx, intentId));
+    // Usage errors before any request: a malformed --task/--file never reaches the API.
     const changes = [
       ...(options.task ?? []).map((t) => change('task', t)),
       ...(options.file ?? []).map((f) => change('file', f)),
     ];
+    const digest = options.digest ?? (await currentDigest(ctx, intentId));
     const body = {
       decision,
       digest,
