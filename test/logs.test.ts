@@ -40,7 +40,7 @@ let worker: RunningWorker;
 beforeAll(async () => {
   llm = await ScriptedLlm.start();
   llm.apiKey = LLM_KEY; // the provider refuses calls without it, so the worker must send it
-  llm.responder = greeterResponder();
+  llm.responder = greeterResponder({ variant: 'logs' });
   // Secrets come from the environment, as in a deployment; the logger learns them when configured.
   Object.assign(process.env, llmEnvironment, { LLM_COMPATIBLE_BASE_URL: llm.baseUrl });
   configureLogging({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } });

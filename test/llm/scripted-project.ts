@@ -88,14 +88,30 @@ export const greeterFiles: Record<string, { files: ReturnType<typeof file>[]; no
 
 /** Answers by the JSON schema the request names: the plan, or the files for the agent's task type. */
 export function greeterResponder(
-  options: { chain?: boolean; usage?: { prompt_tokens: number; completion_tokens: number } } = {},
+  options: {
+    chain?: boolean;
+    usage?: { prompt_tokens: number; completion_tokens: number };
+    /**
+     * Makes this test's project its own (a comment in src/greet.ts): the LLM response cache is shared by the
+     * whole run and keyed by the prompt, so two files with the same project would share layer 1's review.
+     */
+    variant?: string;
+  } = {},
 ) {
   return (request: RecordedRequest): ScriptedReply => {
     const name = request.body.response_format?.json_schema?.name ?? '';
     if (name === 'plan') return json(greeterPlan(options.chain), options.usage);
     // Layer 1's LLM review of the generated project: nothing to report.
     if (name === 'code_review') return json({ findings: [] }, options.usage);
-    const files = greeterFiles[name];
+    const files = options.variant && name === 'files_codegen' ? withVariant(options.variant) : greeterFiles[name];
     return files ? json(files, options.usage) : { status: 400, error: { message: `unexpected schema ${name}` } };
+  };
+}
+
+function withVariant(variant: string) {
+  const codegen = greeterFiles.files_codegen!;
+  return {
+    ...codegen,
+    files: codegen.files.map((f) => (f.path === 'src/greet.ts' ? { ...f, content: `${f.content}// ${variant}\n` } : f)),
   };
 }
